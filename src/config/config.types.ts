@@ -1,0 +1,97 @@
+/**
+ * The validated, read-only configuration every module injects (token APP_CONFIG).
+ * Built once at start-up by loadConfig(); field meanings follow ingestor-spec §1.
+ */
+
+export type MqttQos = 0 | 1;
+
+export interface MqttSourceConfig {
+  /** Tag used in logs and status: the configured name, or the scheme-mapped broker URL when empty. */
+  readonly name: string;
+  /** Broker URL after scheme mapping (mqtt:// → tcp://, mqtts:// → ssl://). Contains credentials only if the operator put them in the URL. */
+  readonly broker: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Explicit false disables certificate verification; undefined = default TLS for ssl:// and wss://. */
+  readonly rejectUnauthorized?: boolean;
+  readonly topics: readonly string[];
+  /** Per-source region filter (exact, case-sensitive match on topic segment 1); empty = no filter. */
+  readonly iataFilter: readonly string[];
+  readonly connectTimeoutSec: number;
+  /** Fallback observer region when the topic's region segment is empty. */
+  readonly region?: string;
+  /** Ours: 0 (reference default, clean session) or 1 (persistent session, ack after commit). */
+  readonly qos: MqttQos;
+  /** Ours: fixed MQTT client id; required for a persistent session, generated per start otherwise. */
+  readonly clientId?: string;
+  /** Ours: MQTT 5 session expiry for qos 1 sources, seconds. */
+  readonly sessionExpirySec: number;
+}
+
+export interface RetentionConfig {
+  readonly nodeDays: number;
+  /** Negative = keep forever. */
+  readonly observerDays: number;
+  readonly metricsDays: number;
+  /** 0 = disabled. */
+  readonly packetDays: number;
+  /** 0 = disabled. */
+  readonly clientRxDays: number;
+}
+
+export interface GeoFilterConfig {
+  /** [lat, lon] pairs; used when it has at least 3 points. */
+  readonly polygon: readonly (readonly [number, number])[];
+  readonly bufferKm: number;
+  readonly latMin?: number;
+  readonly latMax?: number;
+  readonly lonMin?: number;
+  readonly lonMax?: number;
+}
+
+export interface AppConfig {
+  /** Path given with --config (or the default config.json), as resolved against the working directory. */
+  readonly configPath: string;
+  readonly configFileFound: boolean;
+
+  readonly dbPath: string;
+  readonly mqttSources: readonly MqttSourceConfig[];
+  readonly logLevel?: string;
+
+  /** Rainbow-table file: env CHANNEL_KEYS_PATH > channelKeysPath > <config dir>/channel-rainbow.json. */
+  readonly channelKeysPath: string;
+  readonly channelKeys: Readonly<Record<string, string>>;
+  readonly hashChannels: readonly string[];
+  readonly hashRegions: readonly string[];
+
+  readonly retention: RetentionConfig;
+  readonly metrics: { readonly sampleIntervalSec: number };
+  readonly runtime: { readonly maxMemoryMB: number };
+  readonly clientRxCoverage: { readonly enabled: boolean };
+  /** null when no geo_filter block is configured. */
+  readonly geoFilter: GeoFilterConfig | null;
+  readonly foreignAdverts: { readonly mode: 'flag' | 'drop' };
+  readonly validateSignatures: boolean;
+  readonly db: { readonly vacuumOnStartup: boolean; readonly incrementalVacuumPages: number };
+  /** Upper-cased, trimmed; empty = allow all. */
+  readonly observerIATAWhitelist: readonly string[];
+  /** Lower-cased, trimmed. */
+  readonly observerBlacklist: readonly string[];
+  readonly neighborEdgesMaxAgeDays: number;
+  readonly ingestBufferSize: number;
+
+  /** env CORESCOPE_INGESTOR_STATS, default /tmp/corescope-ingestor-stats.json. */
+  readonly statsFilePath: string;
+  /** env CORESCOPE_DB_SLOW_WRITER_MS, default 500. */
+  readonly slowWriterMs: number;
+
+  // ---- blocks of our own (not read by CoreScope) ----
+  readonly http: { readonly port: number; readonly host: string };
+  /** Group commit of the single writer: flush at batchSize messages or flushIntervalMs, whichever first. */
+  readonly ingest: { readonly batchSize: number; readonly flushIntervalMs: number };
+  /** Stall watchdog (ingestor-spec §2.6). */
+  readonly watchdog: { readonly intervalSec: number; readonly thresholdSec: number };
+  readonly log: { readonly format: 'text' | 'json'; readonly level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
