@@ -29,8 +29,6 @@ function redactUrl(candidate: string): string | null {
   } catch {
     /* keep the username as written */
   }
-  const host = authority.slice(at + 1);
-  if (!/^(\[[0-9A-Fa-f:.]+\]|[^:\s]*)(:\d*)?$/.test(host)) return null;
   return `${scheme[1]}://${username}:****@${candidate.slice(candidate.lastIndexOf('@') + 1)}`;
 }
 

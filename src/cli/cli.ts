@@ -1,0 +1,54 @@
+import { UsageError } from './cli-args';
+import { runDecodeCommand } from './decode.command';
+import { runServeCommand } from './serve.command';
+
+const USAGE = `Usage: meshcore-ingestor <command> [options]
+
+Commands:
+  serve  [--config FILE]     run the ingestor (HTTP + MQTT + database); the default command
+  decode [--channel-keys JSON] [--no-verify-signatures] [--config FILE] [HEX...]
+                             decode raw packets (arguments, or one per stdin line) to JSON lines
+  help                       show this text
+
+Options accept the reference's single-dash form too (-config FILE).`;
+
+function packageVersion(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return 'dev';
+  }
+}
+
+/** Entry point of the `meshcore-ingestor` command. Sets process.exitCode; never throws. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === '--version' || first === '-version' || first === 'version') {
+      process.stdout.write(`meshcore-ingestor ${packageVersion()}\n`);
+      return;
+    }
+    if (first === 'help' || first === '--help' || first === '-h') {
+      process.stdout.write(USAGE + '\n');
+      return;
+    }
+    // Like the reference binary, flags alone (or nothing) mean "run the service".
+    if (first === undefined || first.startsWith('-')) return await runServeCommand(argv);
+    switch (first) {
+      case 'serve':
+        return await runServeCommand(rest);
+      case 'decode':
+        return await runDecodeCommand(rest);
+      default:
+        throw new UsageError(`unknown command "${first}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`meshcore-ingestor: ${err.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}
