@@ -1,0 +1,60 @@
+import { Controller, Get } from '@nestjs/common';
+import { secretMasker } from '../../common/masking/mask-broker-url';
+import { SourceStatusRegistry, type SourceStatusSnapshot, type WatchdogStatus } from './source-status.registry';
+
+/** Response of GET /api/mqtt/status (ingestor-spec §6.3); key order is part of the contract. */
+export interface MqttStatusResponse {
+  sources: SourceStatusSnapshot[];
+  sampleAt: string;
+  watchdogLastTickUnix?: number;
+  watchdogPanicCount?: number;
+}
+
+/** RFC3339 UTC with second precision, like Go's time.RFC3339. */
+export function formatRfc3339Seconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * Builds the response from live state. broker and lastError are masked here, at the last
+ * moment, because the endpoint has no authentication; secretMasker also catches configured
+ * passwords that show up outside a URL.
+ */
+export function buildMqttStatusResponse(
+  sources: readonly SourceStatusSnapshot[],
+  watchdog: WatchdogStatus,
+  nowMs: number,
+): MqttStatusResponse {
+  const body: MqttStatusResponse = {
+    sources: sources.map((s) => {
+      const out: SourceStatusSnapshot = {
+        name: s.name,
+        broker: secretMasker.mask(s.broker),
+        connected: s.connected,
+        lastConnectUnix: s.lastConnectUnix,
+        lastDisconnectUnix: s.lastDisconnectUnix,
+        lastPacketUnix: s.lastPacketUnix,
+        connectCount: s.connectCount,
+        disconnectCount: s.disconnectCount,
+        packetsTotal: s.packetsTotal,
+        packetsLast5m: s.packetsLast5m,
+      };
+      if (s.lastError) out.lastError = secretMasker.mask(s.lastError);
+      return out;
+    }),
+    sampleAt: formatRfc3339Seconds(nowMs),
+  };
+  if (watchdog.watchdogLastTickUnix) body.watchdogLastTickUnix = watchdog.watchdogLastTickUnix;
+  if (watchdog.watchdogPanicCount) body.watchdogPanicCount = watchdog.watchdogPanicCount;
+  return body;
+}
+
+@Controller('api/mqtt')
+export class MqttStatusController {
+  constructor(private readonly registry: SourceStatusRegistry) {}
+
+  @Get('status')
+  status(): MqttStatusResponse {
+    return buildMqttStatusResponse(this.registry.snapshot(), this.registry.watchdogStatus(), this.registry.now());
+  }
+}
