@@ -6,6 +6,8 @@ const LEVEL_ORDER: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verb
 export interface AppLoggerOptions {
   format: 'text' | 'json';
   level: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Write every level to stderr (commands whose stdout is data, like `decode`). */
+  stderrOnly?: boolean;
 }
 
 /** Levels at or above the configured one (Nest takes an explicit list). */
@@ -18,6 +20,8 @@ export function levelsFrom(level: AppLoggerOptions['level']): LogLevel[] {
  * broker password can reach no log line, whatever code produced the message.
  */
 export class AppLogger extends ConsoleLogger {
+  private readonly stderrOnly: boolean;
+
   constructor(options: AppLoggerOptions = { format: 'text', level: 'log' }) {
     const json = options.format === 'json';
     super({
@@ -26,6 +30,18 @@ export class AppLogger extends ConsoleLogger {
       prefix: 'meshcore-ingestor',
       logLevels: levelsFrom(options.level),
     });
+    this.stderrOnly = options.stderrOnly ?? false;
+  }
+
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+    writeStreamType?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+    params?: Record<string, unknown>,
+  ): void {
+    super.printMessages(messages, context, logLevel, this.stderrOnly ? 'stderr' : writeStreamType, errorStack, params);
   }
 
   protected override formatMessage(

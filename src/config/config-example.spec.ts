@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigFileDto, describeDto, type DtoClass } from './config.schema';
+import { loadConfig } from './load-config';
+
+const examplePath = resolve(__dirname, '..', '..', 'config.example.json');
+
+/** Every DTO key path, with "[]" marking the elements of a list of DTOs. */
+function allKeyPaths(dto: DtoClass, prefix = ''): string[] {
+  const { properties, nested } = describeDto(dto);
+  return properties.flatMap((property) => {
+    const path = `${prefix}${property}`;
+    const child = nested.get(property);
+    return child ? [path, ...allKeyPaths(child.type(), child.list ? `${path}[].` : `${path}.`)] : [path];
+  });
+}
+
+/** Key paths present in the example, with list elements merged under "[]". */
+function presentKeyPaths(value: unknown, prefix = '', into = new Set<string>()): Set<string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return into;
+  for (const [key, child] of Object.entries(value)) {
+    const path = `${prefix}${key}`;
+    into.add(path);
+    if (key === 'channelKeys') continue; // a map: its keys are data
+    if (Array.isArray(child)) for (const item of child) presentKeyPaths(item, `${path}[].`, into);
+    else presentKeyPaths(child, `${path}.`, into);
+  }
+  return into;
+}
+
+describe('config.example.json', () => {
+  it('loads and validates', () => {
+    const { config, notices } = loadConfig({ configPath: examplePath, env: {} });
+    expect(notices).toEqual([]);
+    expect(config.mqttSources.map((s) => [s.name, s.broker, s.qos])).toEqual([
+      ['local', 'tcp://localhost:1883', 0],
+      ['regional', 'ssl://mqtt.example.org:8883', 1],
+    ]);
+    expect(config.geoFilter?.polygon).toHaveLength(4);
+    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
+  });
+
+  it('shows every key the ingestor reads', () => {
+    const example: unknown = JSON.parse(readFileSync(examplePath, 'utf8'));
+    const present = presentKeyPaths(example);
+    const missing = allKeyPaths(ConfigFileDto).filter((path) => !present.has(path));
+    // Bounding-box keys are an alternative to the polygon, documented in the geo_filter comment.
+    const documentedElsewhere = ['geo_filter.latMin', 'geo_filter.latMax', 'geo_filter.lonMin', 'geo_filter.lonMax'];
+    expect(missing.filter((path) => !documentedElsewhere.includes(path))).toEqual([]);
+  });
+
+  it('uses the built-in defaults wherever it does not show an alternative', () => {
+    const { config } = loadConfig({ configPath: examplePath, env: {} });
+    const { config: defaults } = loadConfig({ configPath: join(__dirname, 'no-such-config.json'), env: {} });
+    expect(config.retention).toEqual(defaults.retention);
+    expect(config.ingest).toEqual(defaults.ingest);
+    expect(config.watchdog).toEqual(defaults.watchdog);
+    expect(config.log).toEqual(defaults.log);
+    expect(config.ingestBufferSize).toBe(defaults.ingestBufferSize);
+    expect(config.neighborEdgesMaxAgeDays).toBe(defaults.neighborEdgesMaxAgeDays);
+  });
+});

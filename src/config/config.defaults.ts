@@ -1,0 +1,32 @@
+/**
+ * Default values. CoreScope's are those of the reference ingestor (ingestor-spec §1.2–1.4); the
+ * ones marked "ours" belong to blocks CoreScope does not have and are documented in the README.
+ */
+export const CONFIG_DEFAULTS = {
+  configFileName: 'config.json',
+  dbPath: 'data/meshcore.db',
+  channelKeysFileName: 'channel-rainbow.json',
+  statsFilePath: '/tmp/corescope-ingestor-stats.json',
+  slowWriterMs: 500,
+
+  localSource: { name: 'local', broker: 'mqtt://localhost:1883' },
+  envSourceName: 'env',
+  legacySourceName: 'default',
+  topic: 'meshcore/#',
+  connectTimeoutSec: 30,
+
+  retention: { nodeDays: 7, observerDays: 14, metricsDays: 30, packetDays: 0, clientRxDays: 0 },
+  metricsSampleIntervalSec: 300,
+  maxMemoryMB: 0,
+  incrementalVacuumPages: 1024,
+  neighborEdgesMaxAgeDays: 5,
+  ingestBufferSize: 50_000,
+
+  // ours
+  qos: 0,
+  sessionExpirySec: 86_400,
+  http: { port: 8080, host: '0.0.0.0' },
+  ingest: { batchSize: 500, flushIntervalMs: 50 },
+  watchdog: { intervalSec: 60, thresholdSec: 300 },
+  log: { format: 'text', level: 'log' },
+} as const;

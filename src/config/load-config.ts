@@ -1,0 +1,364 @@
+/**
+ * Builds the AppConfig from config.json plus environment variables (ingestor-spec §1).
+ *
+ * Steps: read the file (missing = defaults) → JSON parse with line/column on syntax errors →
+ * Go-like key folding (go-json-decoder.ts) → class-validator DTOs (config.schema.ts) → resolution:
+ * env overrides, MQTT source order of §1.3, "or default" coercions, our own blocks → deep freeze.
+ *
+ * Nothing is logged here: the lines the reference would log are returned as `notices` so the
+ * caller prints them with whatever logger exists by then.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { secretMasker } from '../common/masking/mask-broker-url';
+import { CONFIG_DEFAULTS } from './config.defaults';
+import { ConfigError, configValueError } from './config.errors';
+import { ConfigFileDto, type GeoFilterFileDto, type MqttSourceFileDto } from './config.schema';
+import type { AppConfig, GeoFilterConfig, MqttSourceConfig } from './config.types';
+import { deepFreeze } from './deep-freeze';
+import { decodeLikeGo } from './go-json-decoder';
+import { parseJsonWithPosition } from './json-syntax';
+
+export interface LoadConfigOptions {
+  /** As given on the command line; relative paths resolve against `cwd`. Default `config.json`. */
+  configPath?: string;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to process.cwd(). */
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  /** Deep-frozen. */
+  readonly config: AppConfig;
+  /** Lines to log at start-up, in order (e.g. the zero-config and default-broker notices). */
+  readonly notices: string[];
+}
+
+/** Loads and validates the configuration. Throws ConfigError (one-line message) when it is unusable. */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const givenPath = options.configPath ?? CONFIG_DEFAULTS.configFileName;
+  const configPath = path.resolve(cwd, givenPath);
+  const notices: string[] = [];
+
+  const text = readConfigText(configPath, givenPath);
+  if (text === undefined) notices.push(`config file ${givenPath} not found, using sensible defaults`);
+  const file = text === undefined ? new ConfigFileDto() : parseConfigFile(text, givenPath);
+
+  const config = resolveAppConfig(file, { configPath, configFileFound: text !== undefined, env, notices });
+  registerSecrets(file, config);
+  deepFreeze(config);
+  return { config, notices };
+}
+
+// ---------------------------------------------------------------------------
+// File → validated DTO
+// ---------------------------------------------------------------------------
+
+function readConfigText(configPath: string, givenPath: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    // Only "does not exist" means zero-config mode; anything else (permissions, a directory…)
+    // is a broken deployment that must not silently run on defaults.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`config: reading ${givenPath}: ${(error as Error).message}`);
+  }
+  // Editors on Windows like to save a UTF-8 BOM; it is not JSON but means nothing.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function parseConfigFile(text: string, givenPath: string): ConfigFileDto {
+  let raw: unknown;
+  try {
+    raw = parseJsonWithPosition(text);
+  } catch (error) {
+    throw new ConfigError(`config: parsing ${givenPath}: ${(error as Error).message}`);
+  }
+  // Go decodes a top-level `null` into the config struct as a no-op, i.e. all defaults.
+  if (raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`config: parsing ${givenPath}: the top level must be a JSON object`);
+  }
+  const decoded = decodeLikeGo(raw, ConfigFileDto);
+  const dto = plainToInstance(ConfigFileDto, decoded);
+  const violation = firstViolation(validateSync(dto, { stopAtFirstError: true, forbidUnknownValues: true }));
+  if (violation) throw configValueError(violation.keyPath, violation.problem);
+  checkClientIdsAreUnique(dto.mqttSources ?? []);
+  return dto;
+}
+
+interface Violation {
+  readonly keyPath: string;
+  readonly problem: string;
+}
+
+/** `[0]`, `[1][0]`, `.name` or `["odd name"]` after the property name, then the problem text. */
+const ELEMENT_SUFFIX_THEN_PROBLEM = /^((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\]|\.[\w$]+)*) (.*)$/s;
+
+/**
+ * Depth-first first violation, with its key path. Array elements show up in class-validator's
+ * tree as children named by index ("1"), which become "[1]" in the path.
+ */
+function firstViolation(errors: readonly ValidationError[], parentPath = '', parentIsArray = false): Violation | undefined {
+  for (const error of errors) {
+    const keyPath = parentIsArray
+      ? `${parentPath}[${error.property}]`
+      : parentPath === ''
+        ? error.property
+        : `${parentPath}.${error.property}`;
+    const message = error.constraints ? Object.values(error.constraints)[0] : undefined;
+    if (message !== undefined) {
+      // Messages begin with the property name ("topics[0] must be a string"); put the full path there.
+      if (message.startsWith(error.property)) {
+        const rest = message.slice(error.property.length);
+        const [, indexSuffix = '', problem = rest] = ELEMENT_SUFFIX_THEN_PROBLEM.exec(rest) ?? [];
+        return { keyPath: keyPath + indexSuffix, problem };
+      }
+      return { keyPath, problem: message };
+    }
+    const nested = firstViolation(error.children ?? [], keyPath, Array.isArray(error.value));
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+/**
+ * Two persistent sessions with one client id on one broker take each other's session over on
+ * every connect, so both would flap forever. Rejected up front instead.
+ */
+function checkClientIdsAreUnique(sources: readonly MqttSourceFileDto[]): void {
+  const firstIndexByKey = new Map<string, number>();
+  sources.forEach((source, index) => {
+    if (!source.clientId || !source.broker) return;
+    const key = `${mapBrokerScheme(source.broker)}\u0000${source.clientId}`;
+    const earlier = firstIndexByKey.get(key);
+    if (earlier !== undefined) {
+      throw configValueError(
+        `mqttSources[${index}].clientId`,
+        `duplicates mqttSources[${earlier}].clientId on the same broker (the broker would keep disconnecting one of them)`,
+      );
+    }
+    firstIndexByKey.set(key, index);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// DTO + env → AppConfig
+// ---------------------------------------------------------------------------
+
+interface ResolveContext {
+  readonly configPath: string;
+  readonly configFileFound: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly notices: string[];
+}
+
+/** Go's `x > 0 ? x : default`, the most common coercion of §1.2. */
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && value > 0 ? value : fallback;
+}
+
+/** Go's zero value for a null element of a []string. */
+function stringsOrEmpty(values: readonly (string | null)[] | undefined): string[] {
+  return (values ?? []).map((value) => value ?? '');
+}
+
+function normalizedSet(values: readonly (string | null)[] | undefined, normalize: (value: string) => string): string[] {
+  return stringsOrEmpty(values)
+    .map((value) => normalize(value.trim()))
+    .filter((value) => value !== '');
+}
+
+function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConfig {
+  const { env } = context;
+  const retention = file.retention ?? {};
+  const config: AppConfig = {
+    configPath: context.configPath,
+    configFileFound: context.configFileFound,
+
+    // DB_PATH is applied before the empty → default rule, so an empty DB_PATH changes nothing.
+    dbPath: env.DB_PATH || file.dbPath || CONFIG_DEFAULTS.dbPath,
+    mqttSources: resolveSources(file, env, context.notices),
+    ...(file.logLevel !== undefined && { logLevel: file.logLevel }),
+
+    channelKeysPath:
+      env.CHANNEL_KEYS_PATH ||
+      file.channelKeysPath ||
+      path.join(path.dirname(context.configPath), CONFIG_DEFAULTS.channelKeysFileName),
+    // A null value is treated as absent; channel names (the map keys) stay as written.
+    channelKeys: Object.fromEntries(
+      Object.entries(file.channelKeys ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+    ),
+    hashChannels: stringsOrEmpty(file.hashChannels),
+    hashRegions: stringsOrEmpty(file.hashRegions),
+
+    retention: {
+      nodeDays: positiveOr(retention.nodeDays, CONFIG_DEFAULTS.retention.nodeDays),
+      // Only 0 means "unset" here: any negative value is the documented "keep forever".
+      observerDays:
+        retention.observerDays === undefined || retention.observerDays === 0
+          ? CONFIG_DEFAULTS.retention.observerDays
+          : retention.observerDays,
+      metricsDays: positiveOr(retention.metricsDays, CONFIG_DEFAULTS.retention.metricsDays),
+      packetDays: positiveOr(retention.packetDays, CONFIG_DEFAULTS.retention.packetDays),
+      clientRxDays: positiveOr(retention.clientRxDays, CONFIG_DEFAULTS.retention.clientRxDays),
+    },
+    metrics: { sampleIntervalSec: positiveOr(file.metrics?.sampleIntervalSec, CONFIG_DEFAULTS.metricsSampleIntervalSec) },
+    runtime: { maxMemoryMB: positiveOr(file.runtime?.maxMemoryMB, CONFIG_DEFAULTS.maxMemoryMB) },
+    clientRxCoverage: { enabled: file.clientRxCoverage?.enabled ?? false },
+    geoFilter: file.geo_filter ? resolveGeoFilter(file.geo_filter) : null,
+    foreignAdverts: { mode: file.foreignAdverts?.mode?.trim().toLowerCase() === 'drop' ? 'drop' : 'flag' },
+    validateSignatures: file.validateSignatures !== false,
+    db: {
+      vacuumOnStartup: file.db?.vacuumOnStartup ?? false,
+      incrementalVacuumPages: positiveOr(file.db?.incrementalVacuumPages, CONFIG_DEFAULTS.incrementalVacuumPages),
+    },
+    observerIATAWhitelist: normalizedSet(file.observerIATAWhitelist, (code) => code.toUpperCase()),
+    observerBlacklist: normalizedSet(file.observerBlacklist, (id) => id.toLowerCase()),
+    neighborEdgesMaxAgeDays: positiveOr(file.neighborEdgesMaxAgeDays, CONFIG_DEFAULTS.neighborEdgesMaxAgeDays),
+    ingestBufferSize: positiveOr(file.ingestBufferSize, CONFIG_DEFAULTS.ingestBufferSize),
+
+    statsFilePath: env.CORESCOPE_INGESTOR_STATS || CONFIG_DEFAULTS.statsFilePath,
+    slowWriterMs: resolveSlowWriterMs(env.CORESCOPE_DB_SLOW_WRITER_MS, context.notices),
+
+    http: {
+      port: resolveHttpPort(env.PORT) ?? file.http?.port ?? CONFIG_DEFAULTS.http.port,
+      host: file.http?.host ?? CONFIG_DEFAULTS.http.host,
+    },
+    ingest: {
+      batchSize: file.ingest?.batchSize ?? CONFIG_DEFAULTS.ingest.batchSize,
+      flushIntervalMs: file.ingest?.flushIntervalMs ?? CONFIG_DEFAULTS.ingest.flushIntervalMs,
+    },
+    watchdog: {
+      intervalSec: file.watchdog?.intervalSec ?? CONFIG_DEFAULTS.watchdog.intervalSec,
+      thresholdSec: file.watchdog?.thresholdSec ?? CONFIG_DEFAULTS.watchdog.thresholdSec,
+    },
+    log: {
+      format: file.log?.format ?? CONFIG_DEFAULTS.log.format,
+      level: file.log?.level ?? CONFIG_DEFAULTS.log.level,
+    },
+  };
+  return config;
+}
+
+/** §1.3 steps 2, 5, 6 (DB_PATH, step 3–4, is handled by the caller). */
+function resolveSources(file: ConfigFileDto, env: NodeJS.ProcessEnv, notices: string[]): MqttSourceConfig[] {
+  let sources: MqttSourceFileDto[] = file.mqttSources ?? [];
+  if (env.MQTT_BROKER) {
+    sources = [{ name: CONFIG_DEFAULTS.envSourceName, broker: env.MQTT_BROKER, topics: [env.MQTT_TOPIC || CONFIG_DEFAULTS.topic] }];
+  }
+  if (sources.length === 0 && file.mqtt?.broker) {
+    // Both topics, in this order; an empty legacy topic stays as an (unusable) empty filter, as in the reference.
+    sources = [{ name: CONFIG_DEFAULTS.legacySourceName, broker: file.mqtt.broker, topics: [file.mqtt.topic ?? '', CONFIG_DEFAULTS.topic] }];
+  }
+  if (sources.length === 0) {
+    sources = [{ ...CONFIG_DEFAULTS.localSource, topics: [CONFIG_DEFAULTS.topic] }];
+    notices.push(`no MQTT sources configured, defaulting to ${CONFIG_DEFAULTS.localSource.broker}`);
+  }
+  return sources.map(resolveSource);
+}
+
+/** §1.3 step 7: the reference's client library speaks tcp:// and ssl://; the mapped URL is what logs and status show. */
+export function mapBrokerScheme(broker: string): string {
+  if (broker.startsWith('mqtt://')) return `tcp://${broker.slice('mqtt://'.length)}`;
+  if (broker.startsWith('mqtts://')) return `ssl://${broker.slice('mqtts://'.length)}`;
+  return broker;
+}
+
+function resolveSource(source: MqttSourceFileDto): MqttSourceConfig {
+  // The DTO guarantees a non-empty broker for file sources; env/legacy/local sources always have one.
+  const broker = mapBrokerScheme(source.broker ?? '');
+  const topics = stringsOrEmpty(source.topics);
+  const clientId = source.clientId?.trim() ? source.clientId : undefined;
+  return {
+    name: source.name || broker,
+    broker,
+    ...(source.username && { username: source.username }),
+    ...(source.password && { password: source.password }),
+    ...(source.rejectUnauthorized !== undefined && { rejectUnauthorized: source.rejectUnauthorized }),
+    topics: topics.length > 0 ? topics : [CONFIG_DEFAULTS.topic],
+    iataFilter: stringsOrEmpty(source.iataFilter),
+    connectTimeoutSec: positiveOr(source.connectTimeoutSec, CONFIG_DEFAULTS.connectTimeoutSec),
+    ...(source.region && { region: source.region }),
+    qos: source.qos ?? CONFIG_DEFAULTS.qos,
+    ...(clientId !== undefined && { clientId }),
+    sessionExpirySec: source.sessionExpirySec ?? CONFIG_DEFAULTS.sessionExpirySec,
+  };
+}
+
+function resolveGeoFilter(geo: GeoFilterFileDto): GeoFilterConfig {
+  // Go decodes each point into a [2]float64: extra coordinates are dropped, missing or null ones are 0.
+  const polygon = (geo.polygon ?? []).map((point): [number, number] => {
+    const coordinates = Array.isArray(point) ? (point as unknown[]) : [];
+    const coordinate = (axis: number) => (typeof coordinates[axis] === 'number' ? (coordinates[axis] as number) : 0);
+    return [coordinate(0), coordinate(1)];
+  });
+  return {
+    polygon,
+    bufferKm: geo.bufferKm ?? 0,
+    ...(geo.latMin !== undefined && { latMin: geo.latMin }),
+    ...(geo.latMax !== undefined && { latMax: geo.latMax }),
+    ...(geo.lonMin !== undefined && { lonMin: geo.lonMin }),
+    ...(geo.lonMax !== undefined && { lonMax: geo.lonMax }),
+  };
+}
+
+/** Like the reference: a leading float > 0 is used, anything else keeps the default. */
+function resolveSlowWriterMs(raw: string | undefined, notices: string[]): number {
+  if (!raw) return CONFIG_DEFAULTS.slowWriterMs;
+  const value = Number.parseFloat(raw.trim());
+  if (Number.isFinite(value) && value > 0) return value;
+  notices.push(
+    `ignoring CORESCOPE_DB_SLOW_WRITER_MS=${JSON.stringify(raw)} (not a number > 0); using ${CONFIG_DEFAULTS.slowWriterMs} ms`,
+  );
+  return CONFIG_DEFAULTS.slowWriterMs;
+}
+
+/** PORT (ours) overrides http.port; a malformed value is an error rather than a surprise port. */
+function resolveHttpPort(raw: string | undefined): number | undefined {
+  const text = raw?.trim();
+  if (!text) return undefined;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`config: env PORT must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`, 'PORT');
+  }
+  return port;
+}
+
+// ---------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------
+
+/** Password embedded in a broker URL (`tcp://user:secret@host`), if any. */
+function passwordInUrl(url: string): string[] {
+  try {
+    const { password } = new URL(url);
+    if (!password) return [];
+    try {
+      return [password, decodeURIComponent(password)];
+    } catch {
+      return [password];
+    }
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Every password read from config or env goes to the log masker, including those of file sources
+ * that MQTT_BROKER replaced: they were read, and an operator may still paste them somewhere.
+ */
+function registerSecrets(file: ConfigFileDto, config: AppConfig): void {
+  const fileSources = file.mqttSources ?? [];
+  for (const source of [...fileSources, ...config.mqttSources]) {
+    secretMasker.register(source.password);
+    for (const secret of passwordInUrl(source.broker ?? '')) secretMasker.register(secret);
+  }
+  if (file.mqtt?.broker) for (const secret of passwordInUrl(file.mqtt.broker)) secretMasker.register(secret);
+}

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/config.types';
+import { LruSignatureCache } from './advert-signature';
+import { buildChannelKeyMap, createChannelKeyRing, explicitChannelKeyMap } from './channel-keys';
+import type { ChannelKeyMap, DecodeContext, DecodeOutcome, KeyMatching, RegionKeys } from './decoder.types';
+import { decodePacket } from './packet-decoder';
+import { buildRegionKeys } from './region-keys';
+
+export interface DecoderContextOptions {
+  validateSignatures: boolean;
+  regionKeys?: RegionKeys;
+  /** Entries of the advert signature cache; 0 disables it. Default 8192. */
+  signatureCacheSize?: number;
+  keyMatching?: KeyMatching;
+}
+
+const DEFAULT_SIGNATURE_CACHE_SIZE = 8192;
+
+type RainbowLoad = { keys: Record<string, string> } | { missing: true } | { warning: string };
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The rainbow table: a JSON object of name → hex key. A missing file is not an error. */
+function readRainbowFile(path: string): RainbowLoad {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { warning: `could not read channel keys file ${path}: ${errorMessage(error)}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { warning: `could not parse channel keys file ${path}: ${errorMessage(error)}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { warning: `could not parse channel keys file ${path}: expected a JSON object of name → hex key` };
+  }
+  const keys: Record<string, string> = {};
+  for (const [name, key] of Object.entries(parsed)) {
+    if (typeof key !== 'string') {
+      return { warning: `could not parse channel keys file ${path}: key of "${name}" is not a string` };
+    }
+    keys[name] = key;
+  }
+  return { keys };
+}
+
+/**
+ * Nest face of the decoder: builds the production key ring (built-in Public → rainbow file →
+ * hashChannels → channelKeys) and the region keys once, then decodes with them.
+ */
+@Injectable()
+export class DecoderService {
+  private readonly logger = new Logger('Decoder');
+  readonly channelKeys: ChannelKeyMap;
+  readonly context: DecodeContext;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const log = (line: string, level: 'log' | 'warn' = 'log'): void => {
+      if (level === 'warn') this.logger.warn(line);
+      else this.logger.log(line);
+    };
+    const rainbow = readRainbowFile(config.channelKeysPath);
+    if ('warning' in rainbow) log(rainbow.warning, 'warn');
+    this.channelKeys = buildChannelKeyMap(
+      {
+        rainbow: 'keys' in rainbow ? rainbow.keys : undefined,
+        rainbowPath: config.channelKeysPath,
+        hashChannels: config.hashChannels,
+        channelKeys: config.channelKeys,
+      },
+      log,
+    );
+    log(`Loaded ${this.channelKeys.size} channel keys for GRP_TXT decryption`);
+    this.context = DecoderService.createContext(this.channelKeys, {
+      validateSignatures: config.validateSignatures,
+      regionKeys: buildRegionKeys(config.hashRegions, log),
+    });
+  }
+
+  decode(raw: string): DecodeOutcome {
+    return decodePacket(raw, this.context);
+  }
+
+  /** A decode context over a prepared key map (production layering or explicit). */
+  static createContext(keys: ChannelKeyMap, options: DecoderContextOptions): DecodeContext {
+    const cacheSize = options.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE_SIZE;
+    return {
+      keyRing: createChannelKeyRing(keys, { keyMatching: options.keyMatching }),
+      validateSignatures: options.validateSignatures,
+      regionKeys: options.regionKeys ?? [],
+      signatureCache: cacheSize > 0 ? new LruSignatureCache(cacheSize) : undefined,
+    };
+  }
+
+  /**
+   * For the CLI's `--channel-keys`: the given map REPLACES the production layering entirely
+   * (no built-in Public); every key is tried on every packet, as CoreScope does.
+   */
+  static contextFromExplicitKeys(keys: Readonly<Record<string, string>>, options: DecoderContextOptions): DecodeContext {
+    return DecoderService.createContext(explicitChannelKeyMap(keys), options);
+  }
+}

@@ -1,0 +1,17 @@
+/** One MQTT message on its way to the database. */
+export interface IngestMessage {
+  /** Source tag (config name, or broker URL). */
+  source: string;
+  topic: string;
+  /** Raw MQTT payload bytes (or, from a replay file, the decoded JSON value). */
+  payload: Buffer | string | Record<string, unknown>;
+  /** Called once the transaction holding this message has committed (QoS 1 acknowledgement). */
+  onCommitted?: () => void;
+}
+
+/** Routing rules of one source (ingestor-spec §2.5, per-source part). */
+export interface SourceRules {
+  iataFilter: ReadonlySet<string>;
+  /** Fallback observer region when the topic has none. */
+  region?: string;
+}

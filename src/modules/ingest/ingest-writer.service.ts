@@ -1,0 +1,203 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
+import { APP_CONFIG, AppConfig } from '../../config/config.types';
+import { DatabaseService } from '../persistence/database.service';
+import { BatchAbortedError, SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+import { IngestCounters } from '../stats/ingest-counters';
+import { IngestStatsService } from '../stats/ingest-stats.service';
+import { IngestBuffer } from './ingest-buffer';
+import { IngestMessage } from './ingest-message';
+import { IngestPipelineService } from './ingest-pipeline.service';
+
+const RETRY_START_MS = 100;
+const RETRY_MAX_MS = 30_000;
+const SHUTDOWN_DRAIN_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The single writer of ingest data: drains the ingest buffer in FIFO batches (flush at
+ * `ingest.batchSize` messages or `ingest.flushIntervalMs`), commits each batch in one transaction,
+ * and yields to the event loop between batches so MQTT keepalives are never starved.
+ * A failed commit is retried with backoff; the batch stays in memory until it commits.
+ */
+@Injectable()
+export class IngestWriterService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Writer');
+  readonly buffer: IngestBuffer<IngestMessage>;
+  private writer?: SqliteBatchWriter;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private batchWaiter?: () => void;
+  private capacityWaiters: Array<() => void> = [];
+  private readonly itemCounters = new IngestCounters();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly pipeline: IngestPipelineService,
+    private readonly database: DatabaseService,
+    private readonly stats: IngestStatsService,
+  ) {
+    this.buffer = new IngestBuffer<IngestMessage>(config.ingestBufferSize, {
+      log: (m) => this.logger.log(m),
+      warn: (m) => this.logger.warn(m),
+    });
+  }
+
+  /** Queues a message; false when the buffer is full (the drop is counted by the buffer). */
+  submit(message: IngestMessage, flushNow = false): boolean {
+    this.stats.add('messages_received');
+    const accepted = this.buffer.submit(message);
+    if (!accepted) this.stats.drop('buffer_full');
+    if (flushNow || this.buffer.pending >= this.config.ingest.batchSize) this.wakeBatch();
+    return accepted;
+  }
+
+  /** True while the buffer has room below the high-water mark (used for MQTT backpressure). */
+  hasRoom(reserve = 0): boolean {
+    return this.buffer.pending + reserve < this.buffer.capacity;
+  }
+
+  /** Resolves once the buffer is below half capacity (or the writer stops). */
+  waitForRoom(): Promise<void> {
+    if (this.buffer.pending < this.buffer.capacity / 2 || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  /** Opens the write path: buffered messages start flowing into the database. */
+  start(): void {
+    if (this.loop) return;
+    this.writer = new SqliteBatchWriter(this.database.connection);
+    this.buffer.ready();
+    this.loop = this.run();
+  }
+
+  /** Writes whatever is queued now (tests and the replay command). */
+  async drain(): Promise<void> {
+    while (this.buffer.pending > 0 && this.loop && !this.stopping) {
+      this.wakeBatch();
+      await sleep(5);
+    }
+    await this.idle();
+  }
+
+  private inFlight: Promise<void> = Promise.resolve();
+
+  private idle(): Promise<void> {
+    return this.inFlight;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.loop) return;
+    // Let the loop write what is already queued, within a bound.
+    const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
+    while (this.buffer.pending > 0 && Date.now() < deadline) {
+      this.wakeBatch();
+      await sleep(10);
+    }
+    this.stopping = true;
+    this.buffer.stop();
+    this.wakeBatch();
+    await this.loop;
+    if (this.buffer.pending > 0) {
+      this.logger.error(`[writer] shutdown with ${this.buffer.pending} message(s) not written`);
+    }
+    this.releaseCapacityWaiters();
+  }
+
+  private async run(): Promise<void> {
+    const { batchSize, flushIntervalMs } = this.config.ingest;
+    while (!this.stopping) {
+      const hasItems = await this.buffer.waitForItems();
+      if (!hasItems || this.stopping) break;
+      if (this.buffer.pending < batchSize && flushIntervalMs > 0) await this.waitForBatch(flushIntervalMs);
+      const batch = this.buffer.takeBatch(batchSize);
+      if (batch.length === 0) continue;
+      let done!: () => void;
+      this.inFlight = new Promise((resolve) => (done = resolve));
+      try {
+        await this.commitWithRetry(batch);
+      } finally {
+        done();
+      }
+      this.releaseCapacityWaiters();
+      await yieldToEventLoop();
+    }
+  }
+
+  private waitForBatch(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, ms);
+      const self = this;
+      function finish() {
+        clearTimeout(timer);
+        self.batchWaiter = undefined;
+        resolve();
+      }
+      this.batchWaiter = finish;
+    });
+  }
+
+  private wakeBatch(): void {
+    this.batchWaiter?.();
+  }
+
+  private releaseCapacityWaiters(): void {
+    if (this.buffer.pending >= this.buffer.capacity / 2 && !this.stopping) return;
+    const waiters = this.capacityWaiters;
+    this.capacityWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async commitWithRetry(batch: IngestMessage[]): Promise<void> {
+    let delay = RETRY_START_MS;
+    for (;;) {
+      const batchCounters = new IngestCounters();
+      try {
+        this.commitOnce(batch, batchCounters);
+        batchCounters.add('batches_committed');
+        batchCounters.add('messages_processed', batch.length);
+        this.stats.commit(batchCounters);
+        for (const message of batch) message.onCommitted?.();
+        return;
+      } catch (err) {
+        if (!(err instanceof BatchAbortedError)) throw err;
+        this.stats.add('commit_retries');
+        this.logger.warn(
+          `[writer] commit of ${batch.length} message(s) failed: ${sanitizeLogText(String((err.cause as Error)?.message ?? err.cause))}; retrying in ${delay} ms (nothing is dropped)`,
+        );
+        await sleep(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+        if (this.stopping && delay >= RETRY_MAX_MS) {
+          this.logger.error(`[writer] giving up at shutdown: ${batch.length} message(s) not written`);
+          return;
+        }
+      }
+    }
+  }
+
+  private commitOnce(batch: IngestMessage[], batchCounters: IngestCounters): void {
+    const item = this.itemCounters;
+    const writer = this.writer!;
+    writer.commitBatch(
+      batch,
+      (message) => {
+        item.reset();
+        this.pipeline.handle(message, item);
+        batchCounters.merge(item);
+      },
+      (message, err) => {
+        batchCounters.add('message_errors');
+        if (typeof (err as { code?: unknown })?.code === 'string') batchCounters.add('write_errors');
+        this.logger.warn(
+          `[writer] message on ${sanitizeLogText(message.topic)} from [${message.source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+        );
+      },
+    );
+  }
+}

@@ -1,0 +1,428 @@
+import { AppConfig } from '../../../config/config.types';
+import { sanitizeLogText, truncateId } from '../../../common/logging/sanitize-log-text';
+import { roundToInterval, toEpochSeconds, toRfc3339 } from '../../../common/time/rfc3339';
+import { validateAdvert } from '../../decoder/advert-checks';
+import { DecodeContext, DecodedPacket, DecodeOutcome } from '../../decoder/decoder.types';
+import { IngestRepository } from '../../persistence/repositories/ingest.repository';
+import { IngestCounters } from '../../stats/ingest-counters';
+import { passesGeoFilter } from '../filters/geo-filter';
+import { IngestMessage, SourceRules } from '../ingest-message';
+import { buildCompanionMessage, COMPANION_OBSERVER_ID } from '../message/companion-message';
+import { resolveEnvelopeTime } from '../message/envelope-time';
+import { firstPresentNumber, firstString } from '../message/numeric-coercion';
+import { extractObserverMeta } from '../message/observer-status';
+import { PathResolver } from '../path-resolution/path-resolver';
+import { parseJsonObject, routeMessage, RoutingRules } from '../routing/topic-router';
+import { deriveHeardKey } from './client-reception';
+
+export interface PipelineLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface PipelineDeps {
+  config: AppConfig;
+  decode: (raw: string, ctx: DecodeContext) => DecodeOutcome;
+  /** Production context (signature checks per config). */
+  context: DecodeContext;
+  repository: IngestRepository;
+  resolver: PathResolver;
+  logger: PipelineLogger;
+}
+
+/** Observation fields read from a packet or companion message (ingestor-spec §2.4). */
+interface ObservationFields {
+  snr: number | null;
+  rssi: number | null;
+  score: number | null;
+  direction: string | null;
+}
+
+interface TransmissionData {
+  rawHex: string;
+  hash: string;
+  routeType: number;
+  payloadType: number;
+  payloadVersion: number;
+  decodedJson: string;
+  pathJson: string;
+  hops: readonly string[];
+  channelHash: string | null;
+  scopeName: string | null;
+  fromPubkey: string | null;
+}
+
+const DAY_MS = 24 * 3600_000;
+const NO_RULES: SourceRules = { iataFilter: new Set() };
+
+function finiteOrNull(n: number | undefined): number | null {
+  return n === undefined || !Number.isFinite(n) ? null : n;
+}
+
+/**
+ * The ingest pipeline of ingestor-spec §3: one message in, the reference's writes out, through the
+ * repository. Runs inside the writer's transaction; throws only for write failures (the writer
+ * then rolls the message back alone, or the whole batch for infrastructure errors).
+ */
+export class IngestPipeline {
+  private readonly observerBlacklist: ReadonlySet<string>;
+  private readonly iataWhitelist: ReadonlySet<string>;
+  private readonly sourceRules = new Map<string, SourceRules>();
+  private readonly clientContext: DecodeContext;
+
+  constructor(private readonly deps: PipelineDeps) {
+    const { config } = deps;
+    this.observerBlacklist = new Set(config.observerBlacklist);
+    this.iataWhitelist = new Set(config.observerIATAWhitelist);
+    for (const source of config.mqttSources) {
+      if (!this.sourceRules.has(source.name)) {
+        this.sourceRules.set(source.name, { iataFilter: new Set(source.iataFilter), region: source.region });
+      }
+    }
+    this.clientContext = { ...deps.context, validateSignatures: false };
+  }
+
+  handle(message: IngestMessage, counters: IngestCounters, nowMs = Date.now()): void {
+    const { payload } = message;
+    const msg = typeof payload === 'object' && !Buffer.isBuffer(payload) ? payload : parseJsonObject(payload);
+    if (!msg) {
+      counters.drop('not_json_object');
+      this.deps.logger.debug(`MQTT [${message.source}] payload on ${sanitizeLogText(message.topic)} is not a JSON object, dropped`);
+      return;
+    }
+    const rules = this.sourceRules.get(message.source) ?? NO_RULES;
+    const routing: RoutingRules = {
+      clientRxCoverage: this.deps.config.clientRxCoverage.enabled,
+      observerBlacklist: this.observerBlacklist,
+      iataWhitelist: this.iataWhitelist,
+      sourceIataFilter: rules.iataFilter,
+    };
+    const route = routeMessage(message.topic, msg, routing);
+    const tag = message.source;
+    switch (route.kind) {
+      case 'drop':
+        counters.drop(route.reason);
+        if (route.reason === 'observer_blacklist') {
+          this.deps.logger.debug(`MQTT [${tag}] observer ${truncateId(route.observerId ?? '')} blacklisted, dropping`);
+        } else if (route.reason === 'client_blacklist') {
+          this.deps.logger.debug(`MQTT [${tag}] client ${truncateId(route.observerId ?? '')} blacklisted, dropping`);
+        }
+        return;
+      case 'status':
+        return this.handleStatus(tag, route.observerId, route.region, msg, counters, nowMs);
+      case 'packet':
+        return this.handlePacket(tag, message.topic, route.observerId, route.region || rules.region || '', msg, counters, nowMs);
+      case 'companion-channel':
+        return this.handleCompanion(tag, 'channel', route.topicIndex, msg, counters, nowMs);
+      case 'companion-direct':
+        return this.handleCompanion(tag, 'direct', '', msg, counters, nowMs);
+      case 'client-reception':
+        return this.handleClientReception(tag, route.clientKey, msg, counters, nowMs);
+    }
+  }
+
+  /** Rebuilds the resolved_path index from the database (active nodes, neighbor edges). */
+  refreshPathIndex(): void {
+    this.deps.resolver.refresh(this.deps.repository.listNodeKeys(), this.deps.repository.listNeighborEdges());
+  }
+
+  // ---- status (§3.2) ----
+
+  private handleStatus(tag: string, observerId: string, region: string, msg: Record<string, unknown>, counters: IngestCounters, nowMs: number) {
+    const name = typeof msg.origin === 'string' ? msg.origin : '';
+    const meta = extractObserverMeta(msg);
+    const now = toRfc3339(nowMs);
+    this.deps.repository.upsertObserver({ id: observerId, name, iata: region.trim().toUpperCase(), now, ...meta });
+    counters.add('observer_upserts');
+    counters.add('status_messages');
+    if (meta) {
+      this.deps.repository.insertObserverMetrics({
+        observerId,
+        timestamp: toRfc3339(roundToInterval(nowMs, this.deps.config.metrics.sampleIntervalSec)),
+        ...meta,
+      });
+    }
+    this.deps.logger.debug(`MQTT [${tag}] status: ${sanitizeLogText(name || observerId)} (${sanitizeLogText(region)})`);
+  }
+
+  // ---- observer packets (§3.1) ----
+
+  private handlePacket(
+    tag: string,
+    topic: string,
+    observerId: string,
+    region: string,
+    msg: Record<string, unknown>,
+    counters: IngestCounters,
+    nowMs: number,
+  ) {
+    const raw = msg.raw as string;
+    const outcome = this.deps.decode(raw, this.deps.context);
+    if (!outcome.ok) {
+      counters.add('decode_errors');
+      const parts = topic.split('/');
+      if (parts.length > 2) parts[2] = parts[2].slice(0, 8);
+      this.deps.logger.warn(
+        `MQTT [${tag}] decode error: ${outcome.error} (topic=${sanitizeLogText(parts.join('/'))} observer=${truncateId(observerId)} rawHexLen=${raw.length})`,
+      );
+      return;
+    }
+    const packet = outcome.packet;
+    const now = toRfc3339(nowMs);
+
+    const envelope = resolveEnvelopeTime(msg.timestamp, nowMs);
+    if (envelope.naiveSkewSec !== undefined && observerId) {
+      this.deps.repository.recordNaiveSkew(observerId, envelope.naiveSkewSec, now, toRfc3339(nowMs - DAY_MS));
+    }
+
+    const fields = this.observationFields(msg);
+    const origin = typeof msg.origin === 'string' ? msg.origin : '';
+    const payloadRegion = typeof msg.region === 'string' && msg.region !== '' ? msg.region : '';
+
+    let foreign = false;
+    const advert = packet.payloadType === 4 ? packet.advert : undefined;
+    if (advert) {
+      const reason = validateAdvert(advert);
+      if (reason) {
+        counters.add('advert_rejects');
+        this.deps.logger.warn(`MQTT [${tag}] skipping corrupted ADVERT: ${sanitizeLogText(reason)}`);
+        return;
+      }
+      if (this.deps.context.validateSignatures && advert.signatureValid === false) {
+        this.deps.repository.insertDroppedPacket({
+          hash: packet.hash,
+          rawHex: raw,
+          reason: 'invalid signature',
+          observerId,
+          observerName: origin,
+          nodePubkey: advert.pubKey,
+          nodeName: advert.name,
+        });
+        counters.add('sig_drops');
+        this.deps.logger.warn(
+          `MQTT [${tag}] DROPPED invalid signature: hash=${packet.hash} name=${sanitizeLogText(advert.name)} observer=${sanitizeLogText(origin || observerId)} pubkey=${advert.pubKey.slice(0, 16)}`,
+        );
+        return;
+      }
+      if (!passesGeoFilter(this.deps.config.geoFilter, advert.lat, advert.lon)) {
+        if (this.deps.config.foreignAdverts.mode === 'drop') {
+          counters.add('geo_drops');
+          return;
+        }
+        foreign = true;
+        counters.add('foreign_adverts');
+        this.deps.logger.debug(
+          `MQTT [${tag}] foreign advert: node=${advert.pubKey.slice(0, 16)} name=${sanitizeLogText(advert.name)} lat=${(advert.lat ?? 0).toFixed(4)} lon=${(advert.lon ?? 0).toFixed(4)} observer=${sanitizeLogText(origin || observerId)}`,
+        );
+      }
+    }
+
+    // Deliberate difference (README): the observer row is written before the observation, so the
+    // first packet of a new observer gets its observer_idx instead of NULL (reference quirk 1).
+    if (observerId) {
+      this.deps.repository.upsertObserver({ id: observerId, name: origin, iata: (payloadRegion || region).trim().toUpperCase(), now });
+      counters.add('observer_upserts');
+    }
+
+    const isNew = this.insertTransmission(this.transmissionData(packet), observerId, fields, raw, nowMs, counters);
+
+    if (advert) {
+      const pk = advert.pubKey;
+      this.deps.repository.upsertNode({ publicKey: pk, name: advert.name, role: advert.role, lat: advert.lat, lon: advert.lon, now });
+      counters.add('node_upserts');
+      if (foreign) this.deps.repository.markNodeForeign(pk);
+      if (isNew) this.deps.repository.incrementAdvertCount(pk);
+      if (advert.batteryMv !== undefined || advert.temperatureC !== undefined) {
+        this.deps.repository.updateNodeTelemetry(pk, advert.batteryMv, advert.temperatureC);
+      }
+      if (packet.scopeName) this.deps.repository.updateNodeDefaultScope(pk, packet.scopeName);
+    }
+  }
+
+  private transmissionData(packet: DecodedPacket): TransmissionData {
+    return {
+      rawHex: packet.raw,
+      hash: packet.hash,
+      routeType: packet.routeType,
+      payloadType: packet.payloadType,
+      payloadVersion: packet.payloadVersion,
+      decodedJson: packet.decodedJson,
+      pathJson: packet.pathJson,
+      hops: JSON.parse(packet.pathJson) as string[],
+      channelHash: packet.channelHash,
+      scopeName: packet.scopeName,
+      fromPubkey: packet.fromPubkey,
+    };
+  }
+
+  private observationFields(msg: Record<string, unknown>): ObservationFields {
+    return {
+      snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
+      rssi: finiteOrNull(firstPresentNumber(msg, ['RSSI', 'rssi'])),
+      score: finiteOrNull(firstPresentNumber(msg, ['score', 'Score'])),
+      direction: firstString(msg, ['direction', 'Direction']) ?? null,
+    };
+  }
+
+  /** InsertTransmission (§3.4): dedup by hash, observation upsert. Returns whether the hash was new. */
+  private insertTransmission(
+    data: TransmissionData,
+    observerId: string,
+    fields: ObservationFields,
+    observationRawHex: string,
+    nowMs: number,
+    counters: IngestCounters,
+  ): boolean {
+    if (!data.hash) return false;
+    const repo = this.deps.repository;
+    const rxTime = toRfc3339(nowMs);
+    const epoch = toEpochSeconds(nowMs);
+    let transmissionId: number;
+    let isNew = false;
+    const existing = repo.findTransmissionByHash(data.hash);
+    if (existing) {
+      counters.add('tx_dupes');
+      transmissionId = existing.id;
+      if (rxTime < existing.firstSeen) repo.moveTransmissionFirstSeen(existing.id, rxTime);
+    } else {
+      transmissionId = repo.insertTransmission({
+        rawHex: data.rawHex,
+        hash: data.hash,
+        firstSeen: rxTime,
+        routeType: data.routeType,
+        payloadType: data.payloadType,
+        payloadVersion: data.payloadVersion,
+        decodedJson: data.decodedJson,
+        channelHash: data.channelHash,
+        scopeName: data.scopeName,
+        fromPubkey: data.fromPubkey,
+        lastSeen: epoch,
+      });
+      counters.add('tx_inserted');
+      isNew = true;
+    }
+    let observerIdx: number | null = null;
+    if (observerId) {
+      const rowid = repo.findObserverRowid(observerId);
+      if (rowid !== undefined) {
+        observerIdx = rowid;
+        repo.markObserverPacket(rowid, rxTime);
+      }
+    }
+    repo.upsertObservation({
+      transmissionId,
+      observerIdx,
+      direction: fields.direction,
+      snr: fields.snr,
+      rssi: fields.rssi,
+      score: fields.score,
+      pathJson: data.pathJson,
+      timestamp: epoch,
+      rawHex: observationRawHex || null,
+      resolvedPath: this.deps.resolver.resolve(data.hops, data.fromPubkey),
+    });
+    counters.add('obs_inserted');
+    repo.raiseTransmissionLastSeen(transmissionId, epoch);
+    counters.add('walCommits');
+    return isNew;
+  }
+
+  // ---- companion bridge (§3.12) ----
+
+  private handleCompanion(
+    tag: string,
+    kind: 'channel' | 'direct',
+    topicIndex: string,
+    msg: Record<string, unknown>,
+    counters: IngestCounters,
+    nowMs: number,
+  ) {
+    const built = buildCompanionMessage(kind, topicIndex, msg, nowMs);
+    if (!built) return;
+    this.insertTransmission(
+      {
+        rawHex: '',
+        hash: built.hash,
+        routeType: 1,
+        payloadType: built.payloadType,
+        payloadVersion: 0,
+        decodedJson: built.decodedJson,
+        pathJson: '[]',
+        hops: [],
+        channelHash: built.channelHash,
+        scopeName: null,
+        fromPubkey: null,
+      },
+      COMPANION_OBSERVER_ID,
+      this.observationFields(msg),
+      '',
+      nowMs,
+      counters,
+    );
+    counters.add('companion_messages');
+    const sender = sanitizeLogText(built.sender || 'unknown');
+    this.deps.logger.debug(
+      kind === 'channel'
+        ? `MQTT [${tag}] channel message: ${sanitizeLogText(built.channelHash ?? '')} from ${sender}`
+        : `MQTT [${tag}] direct message from ${sender}`,
+    );
+  }
+
+  // ---- mobile client RX coverage (§3.11) ----
+
+  private handleClientReception(tag: string, clientKey: string, msg: Record<string, unknown>, counters: IngestCounters, nowMs: number) {
+    const rxPubkey = clientKey.trim().toLowerCase();
+    if (!/^[0-9a-f]{2,64}$/.test(rxPubkey)) {
+      counters.drop('client_invalid');
+      this.deps.logger.debug(`MQTT [${tag}] client: invalid pubkey ${truncateId(clientKey)}, dropping`);
+      return;
+    }
+    const gps = msg.gps as Record<string, unknown> | undefined;
+    const raw = msg.raw;
+    if (typeof raw !== 'string' || raw === '' || !gps || typeof gps !== 'object' || Array.isArray(gps)) {
+      counters.drop('client_invalid');
+      return;
+    }
+    if (typeof gps.lat !== 'number' || typeof gps.lon !== 'number') {
+      counters.drop('client_invalid');
+      return;
+    }
+    const outcome = this.deps.decode(raw, this.clientContext);
+    if (!outcome.ok) {
+      counters.add('decode_errors');
+      this.deps.logger.warn(`MQTT [${tag}] client decode error: ${outcome.error}`);
+      return;
+    }
+    const lat = gps.lat;
+    const lon = gps.lon;
+    if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+      counters.drop('client_invalid');
+      return;
+    }
+    const direction = firstString(msg, ['direction', 'Direction']);
+    const heard = deriveHeardKey(outcome.packet, direction);
+    if (!heard) {
+      counters.drop('client_invalid');
+      return;
+    }
+    const rssi = finiteOrNull(firstPresentNumber(msg, ['RSSI', 'rssi']));
+    this.deps.repository.insertClientReception({
+      rxPubkey,
+      heardKey: heard.key,
+      heardKeylen: heard.key.length / 2,
+      rssi: rssi === null ? null : Math.trunc(rssi),
+      snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
+      lat,
+      lon,
+      posAccM: typeof gps.acc_m === 'number' ? gps.acc_m : null,
+      rxAt: toRfc3339(resolveEnvelopeTime(msg.timestamp, nowMs).ms),
+      ingestedAt: toRfc3339(nowMs),
+      src: heard.src,
+    });
+    counters.add('client_receptions');
+    if (typeof msg.origin === 'string' && msg.origin !== '') {
+      this.deps.repository.upsertClientObserver(rxPubkey, msg.origin, toRfc3339(nowMs));
+    }
+  }
+}

@@ -1,0 +1,237 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  ClientReceptionInsert,
+  DroppedPacketInsert,
+  IngestRepository,
+  NodeUpsert,
+  ObservationUpsert,
+  ObserverMetricsRow,
+  ObserverUpsert,
+  TransmissionInsert,
+} from './ingest.repository';
+
+type Statement = BetterSqlite3.Statement;
+
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+/** The reference's SQL, prepared once on the single connection. */
+export class SqliteIngestRepository implements IngestRepository {
+  private readonly selectTxByHash: Statement;
+  private readonly insertTx: Statement;
+  private readonly updateTxFirstSeen: Statement;
+  private readonly selectObserverRowid: Statement;
+  private readonly touchObserverPacket: Statement;
+  private readonly upsertObs: Statement;
+  private readonly raiseTxLastSeen: Statement;
+  private readonly upsertObserverStmt: Statement;
+  private readonly reactivateObserver: Statement;
+  private readonly naiveSkew: Statement;
+  private readonly insertMetrics: Statement;
+  private readonly upsertNodeStmt: Statement;
+  private readonly nodeForeign: Statement;
+  private readonly nodeAdvertCount: Statement;
+  private readonly nodeTelemetry: Statement;
+  private readonly selectNodeScope: Statement;
+  private readonly nodeScope: Statement;
+  private readonly inactiveNodeScope: Statement;
+  private readonly insertDropped: Statement;
+  private readonly insertClientRx: Statement;
+  private readonly upsertClientObs: Statement;
+  private readonly selectNodeKeys: Statement;
+  private readonly selectEdges: Statement;
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.selectTxByHash = db.prepare('SELECT id, first_seen AS firstSeen FROM transmissions WHERE hash = ?');
+    this.insertTx = db.prepare(
+      `INSERT INTO transmissions (raw_hex, hash, first_seen, route_type, payload_type, payload_version, decoded_json,
+         channel_hash, scope_name, from_pubkey, last_seen)
+       VALUES (@rawHex, @hash, @firstSeen, @routeType, @payloadType, @payloadVersion, @decodedJson,
+         @channelHash, @scopeName, @fromPubkey, @lastSeen)`,
+    );
+    this.updateTxFirstSeen = db.prepare('UPDATE transmissions SET first_seen = ? WHERE id = ?');
+    this.selectObserverRowid = db.prepare('SELECT rowid FROM observers WHERE id = ?').pluck();
+    this.touchObserverPacket = db.prepare(
+      `UPDATE observers SET last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now),
+         last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)
+       WHERE rowid = @rowid`,
+    );
+    this.upsertObs = db.prepare(
+      `INSERT INTO observations (transmission_id, observer_idx, direction, snr, rssi, score, path_json, timestamp,
+         raw_hex, resolved_path)
+       VALUES (@transmissionId, @observerIdx, @direction, @snr, @rssi, @score, @pathJson, @timestamp, @rawHex, @resolvedPath)
+       ON CONFLICT(transmission_id, observer_idx, COALESCE(path_json, '')) DO UPDATE SET
+         snr = COALESCE(excluded.snr, snr), rssi = COALESCE(excluded.rssi, rssi), score = COALESCE(excluded.score, score),
+         raw_hex = COALESCE(excluded.raw_hex, raw_hex), resolved_path = COALESCE(excluded.resolved_path, resolved_path)`,
+    );
+    this.raiseTxLastSeen = db.prepare('UPDATE transmissions SET last_seen = @epoch WHERE id = @id AND last_seen < @epoch');
+    this.upsertObserverStmt = db.prepare(
+      `INSERT INTO observers (id, name, iata, last_seen, first_seen, packet_count, model, firmware, client_version, radio,
+         battery_mv, uptime_secs, noise_floor, can_relay, can_relay_seen)
+       VALUES (@id, @name, @iata, @now, @now, 1, @model, @firmware, @clientVersion, @radio,
+         @batteryMv, @uptimeSecs, @noiseFloor, COALESCE(@canRelay, 1), CASE WHEN @canRelay IS NULL THEN 0 ELSE 1 END)
+       ON CONFLICT(id) DO UPDATE SET
+         name = COALESCE(@name, name), iata = COALESCE(@iata, iata),
+         last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + 1,
+         model = COALESCE(@model, model), firmware = COALESCE(@firmware, firmware),
+         client_version = COALESCE(@clientVersion, client_version), radio = COALESCE(@radio, radio),
+         battery_mv = COALESCE(@batteryMv, battery_mv), uptime_secs = COALESCE(@uptimeSecs, uptime_secs),
+         noise_floor = COALESCE(@noiseFloor, noise_floor), can_relay = COALESCE(@canRelay, can_relay),
+         can_relay_seen = CASE WHEN @canRelay IS NULL THEN can_relay_seen ELSE 1 END`,
+    );
+    this.reactivateObserver = db.prepare('UPDATE observers SET inactive = 0 WHERE id = ? AND inactive = 1');
+    this.naiveSkew = db.prepare(
+      `INSERT INTO observers (id, clock_skew_seconds, clock_skew_count_24h, clock_last_naive_at) VALUES (@id, @skew, 1, @now)
+       ON CONFLICT(id) DO UPDATE SET
+         clock_skew_seconds = excluded.clock_skew_seconds, clock_last_naive_at = excluded.clock_last_naive_at,
+         clock_skew_count_24h = CASE WHEN clock_last_naive_at IS NULL OR clock_last_naive_at < @dayAgo THEN 1
+           ELSE COALESCE(clock_skew_count_24h, 0) + 1 END`,
+    );
+    this.insertMetrics = db.prepare(
+      `INSERT OR REPLACE INTO observer_metrics (observer_id, timestamp, noise_floor, tx_air_secs, rx_air_secs, recv_errors,
+         battery_mv, packets_sent, packets_recv)
+       VALUES (@observerId, @timestamp, @noiseFloor, @txAirSecs, @rxAirSecs, @recvErrors, @batteryMv, @packetsSent, @packetsRecv)`,
+    );
+    this.upsertNodeStmt = db.prepare(
+      `INSERT INTO nodes (public_key, name, role, lat, lon, last_seen, first_seen) VALUES (@publicKey, @name, @role, @lat, @lon, @now, @now)
+       ON CONFLICT(public_key) DO UPDATE SET name = COALESCE(@name, name), role = COALESCE(@role, role),
+         lat = COALESCE(@lat, lat), lon = COALESCE(@lon, lon), last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now)`,
+    );
+    this.nodeForeign = db.prepare('UPDATE nodes SET foreign_advert = 1 WHERE public_key = ?');
+    this.nodeAdvertCount = db.prepare('UPDATE nodes SET advert_count = advert_count + 1 WHERE public_key = ?');
+    this.nodeTelemetry = db.prepare(
+      'UPDATE nodes SET battery_mv = COALESCE(?, battery_mv), temperature_c = COALESCE(?, temperature_c) WHERE public_key = ?',
+    );
+    this.selectNodeScope = db.prepare('SELECT default_scope FROM nodes WHERE public_key = ?').pluck();
+    this.nodeScope = db.prepare('UPDATE nodes SET default_scope = ? WHERE public_key = ?');
+    this.inactiveNodeScope = db.prepare('UPDATE inactive_nodes SET default_scope = ? WHERE public_key = ?');
+    this.insertDropped = db.prepare(
+      `INSERT INTO dropped_packets (hash, raw_hex, reason, observer_id, observer_name, node_pubkey, node_name)
+       VALUES (@hash, @rawHex, @reason, @observerId, @observerName, @nodePubkey, @nodeName)`,
+    );
+    this.insertClientRx = db.prepare(
+      `INSERT INTO client_receptions (rx_pubkey, heard_key, heard_keylen, rssi, snr, lat, lon, pos_acc_m, rx_at, ingested_at, src)
+       VALUES (@rxPubkey, @heardKey, @heardKeylen, @rssi, @snr, @lat, @lon, @posAccM, @rxAt, @ingestedAt, @src)
+       ON CONFLICT(rx_pubkey, heard_key, rx_at) DO NOTHING`,
+    );
+    this.upsertClientObs = db.prepare(
+      `INSERT INTO client_observers (pubkey, name, last_seen) VALUES (lower(?), ?, ?)
+       ON CONFLICT(pubkey) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`,
+    );
+    this.selectNodeKeys = db.prepare('SELECT public_key FROM nodes').pluck();
+    this.selectEdges = db.prepare('SELECT node_a, node_b FROM neighbor_edges').raw();
+  }
+
+  findTransmissionByHash(hash: string): { id: number; firstSeen: string } | undefined {
+    return this.selectTxByHash.get(hash) as { id: number; firstSeen: string } | undefined;
+  }
+
+  insertTransmission(row: TransmissionInsert): number {
+    return Number(this.insertTx.run(row).lastInsertRowid);
+  }
+
+  moveTransmissionFirstSeen(id: number, firstSeen: string): void {
+    this.updateTxFirstSeen.run(firstSeen, id);
+  }
+
+  findObserverRowid(observerId: string): number | undefined {
+    return this.selectObserverRowid.get(observerId) as number | undefined;
+  }
+
+  markObserverPacket(rowid: number, now: string): void {
+    this.touchObserverPacket.run({ rowid, now });
+  }
+
+  upsertObservation(row: ObservationUpsert): void {
+    this.upsertObs.run(row);
+  }
+
+  raiseTransmissionLastSeen(id: number, epoch: number): void {
+    this.raiseTxLastSeen.run({ id, epoch });
+  }
+
+  upsertObserver(row: ObserverUpsert): void {
+    this.upsertObserverStmt.run({
+      id: row.id,
+      name: row.name,
+      iata: row.iata,
+      now: row.now,
+      model: orNull(row.model),
+      firmware: orNull(row.firmware),
+      clientVersion: orNull(row.clientVersion),
+      radio: orNull(row.radio),
+      batteryMv: orNull(row.batteryMv),
+      uptimeSecs: orNull(row.uptimeSecs),
+      noiseFloor: orNull(row.noiseFloor),
+      canRelay: orNull(row.canRelay),
+    });
+    this.reactivateObserver.run(row.id);
+  }
+
+  recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void {
+    this.naiveSkew.run({ id: observerId, skew: skewSec, now, dayAgo });
+  }
+
+  insertObserverMetrics(row: ObserverMetricsRow): void {
+    this.insertMetrics.run({
+      observerId: row.observerId,
+      timestamp: row.timestamp,
+      noiseFloor: orNull(row.noiseFloor),
+      txAirSecs: orNull(row.txAirSecs),
+      rxAirSecs: orNull(row.rxAirSecs),
+      recvErrors: orNull(row.recvErrors),
+      batteryMv: orNull(row.batteryMv),
+      packetsSent: orNull(row.packetsSent),
+      packetsRecv: orNull(row.packetsRecv),
+    });
+  }
+
+  upsertNode(row: NodeUpsert): void {
+    this.upsertNodeStmt.run({
+      publicKey: row.publicKey,
+      name: row.name,
+      role: row.role,
+      lat: orNull(row.lat),
+      lon: orNull(row.lon),
+      now: row.now,
+    });
+  }
+
+  markNodeForeign(publicKey: string): void {
+    this.nodeForeign.run(publicKey);
+  }
+
+  incrementAdvertCount(publicKey: string): void {
+    this.nodeAdvertCount.run(publicKey);
+  }
+
+  updateNodeTelemetry(publicKey: string, batteryMv: number | undefined, temperatureC: number | undefined): void {
+    this.nodeTelemetry.run(orNull(batteryMv), orNull(temperatureC), publicKey);
+  }
+
+  updateNodeDefaultScope(publicKey: string, scope: string): void {
+    if (!scope) return;
+    if (this.selectNodeScope.get(publicKey) === scope) return;
+    this.nodeScope.run(scope, publicKey);
+    this.inactiveNodeScope.run(scope, publicKey);
+  }
+
+  insertDroppedPacket(row: DroppedPacketInsert): void {
+    this.insertDropped.run(row);
+  }
+
+  insertClientReception(row: ClientReceptionInsert): void {
+    this.insertClientRx.run(row);
+  }
+
+  upsertClientObserver(pubkey: string, name: string, now: string): void {
+    this.upsertClientObs.run(pubkey, name, now);
+  }
+
+  listNodeKeys(): string[] {
+    return this.selectNodeKeys.all() as string[];
+  }
+
+  listNeighborEdges(): Array<[string, string]> {
+    return this.selectEdges.all() as Array<[string, string]>;
+  }
+}

@@ -1,0 +1,65 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * SQLite error codes that mean "the database cannot take writes right now" rather than "this
+ * message is bad": the whole batch is rolled back and retried later instead of skipping items.
+ */
+const INFRASTRUCTURE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL|CORRUPT|NOTADB|INTERRUPT)/;
+
+export function isInfrastructureError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && INFRASTRUCTURE_CODES.test(code);
+}
+
+export class BatchAbortedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`batch rolled back: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+/**
+ * The one way to write: a synchronous transaction on the single connection. better-sqlite3 runs
+ * it to completion without yielding, so two transactions can never interleave; a re-entrant call
+ * is a programming error and is refused.
+ */
+export class SqliteBatchWriter {
+  private active = false;
+
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  /** Runs work in one BEGIN IMMEDIATE … COMMIT. */
+  transaction<T>(work: () => T): T {
+    if (this.active) throw new Error('nested writer transaction');
+    this.active = true;
+    try {
+      return this.db.transaction(work).immediate();
+    } finally {
+      this.active = false;
+    }
+  }
+
+  /**
+   * Commits many items in one transaction, each inside its own savepoint: an item that throws is
+   * rolled back alone and reported; the others are kept. Infrastructure errors abort the batch
+   * (BatchAbortedError) so the caller can retry it whole.
+   */
+  commitBatch<T>(items: readonly T[], handle: (item: T) => void, onItemError: (item: T, err: unknown) => void): void {
+    const inSavepoint = this.db.transaction((item: T) => handle(item));
+    try {
+      this.transaction(() => {
+        for (const item of items) {
+          try {
+            inSavepoint(item);
+          } catch (err) {
+            if (isInfrastructureError(err) || !this.db.inTransaction) throw new BatchAbortedError(err);
+            onItemError(item, err);
+          }
+        }
+      });
+    } catch (err) {
+      if (err instanceof BatchAbortedError) throw err;
+      // COMMIT itself failed (busy, disk full …) or BEGIN did.
+      throw new BatchAbortedError(err);
+    }
+  }
+}
