@@ -4,8 +4,12 @@ import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { DecoderModule } from './modules/decoder/decoder.module';
 import { HealthModule } from './modules/health/health.module';
+import { IngestModule } from './modules/ingest/ingest.module';
+import { MqttModule } from './modules/mqtt/mqtt.module';
 import { PersistenceModule } from './modules/persistence/persistence.module';
 import { SourceStatusModule } from './modules/source-status/source-status.module';
+import { StartupModule } from './modules/startup/startup.module';
+import { StatsModule } from './modules/stats/stats.module';
 
 /** The whole service; the config is loaded and validated before Nest starts and passed in here. */
 @Module({})
@@ -16,9 +20,13 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
+        StatsModule,
         DecoderModule,
         PersistenceModule,
+        IngestModule,
         SourceStatusModule,
+        MqttModule,
+        StartupModule,
         HealthModule,
       ],
     };

@@ -4,31 +4,39 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { AppLogger } from './common/logging/app-logger';
 import { AppConfig } from './config/config.types';
+import { MqttIngestTransport } from './modules/mqtt/mqtt-ingest.transport';
+import { MqttSourcePool } from './modules/mqtt/mqtt-source-pool.service';
 
 export interface CreateAppOptions {
   /** Override the logger (tests capture output). */
-  logger?: AppLogger;
+  logger?: AppLogger | false;
 }
 
-/** Builds the Nest application (HTTP + MQTT intake) for a validated config without listening yet. */
+/** Builds the Nest application (HTTP + the MQTT transport) for a validated config without listening yet. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logger = options.logger ?? new AppLogger(config.log);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger, abortOnError: false });
   app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: new MqttIngestTransport(app.get(MqttSourcePool)) }, { inheritAppConfig: true });
   return app;
 }
 
-/** Starts the service: everything `serve` and `npm start` do. Resolves once HTTP listens. */
+/**
+ * Starts the service: everything `serve` and `npm start` do. Resolves once HTTP listens; MQTT
+ * sources connect in the background (a broker that is down never blocks start-up).
+ */
 export async function startService(
   config: AppConfig,
   notices: readonly string[] = [],
   options: CreateAppOptions = {},
 ): Promise<INestApplication> {
   const logger = options.logger ?? new AppLogger(config.log);
+  if (logger) Logger.overrideLogger(logger);
   const log = new Logger('Bootstrap');
-  Logger.overrideLogger(logger);
   for (const notice of notices) log.log(notice);
   const app = await createApp(config, { logger });
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   log.log(`HTTP listening on ${config.http.host}:${config.http.port}`);
   return app;

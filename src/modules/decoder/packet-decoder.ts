@@ -30,7 +30,7 @@ function describeHexError(text: string): string {
     const isHex = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
     if (isHex) continue;
     // Go reports a byte: for a non-ASCII character, the first byte of its UTF-8 form.
-    const byte = c < 0x80 ? c : Buffer.from(text[i], 'utf8')[0];
+    const byte = c < 0x80 ? c : Buffer.from(String.fromCodePoint(text.codePointAt(i) ?? c), 'utf8')[0];
     const printable = (byte >= 0x20 && byte <= 0x7e) || (byte >= 0xa1 && byte !== 0xad);
     const shown = printable ? ` '${String.fromCharCode(byte)}'` : '';
     return `encoding/hex: invalid byte: U+${byte.toString(16).toUpperCase().padStart(4, '0')}${shown}`;

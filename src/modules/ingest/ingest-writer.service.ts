@@ -32,6 +32,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private batchWaiter?: () => void;
   private capacityWaiters: Array<() => void> = [];
   private readonly itemCounters = new IngestCounters();
+  private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,6 +44,9 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       log: (m) => this.logger.log(m),
       warn: (m) => this.logger.warn(m),
     });
+    stats.registerGauge('buffer_pending', () => this.buffer.pending);
+    stats.registerGauge('buffer_capacity', () => this.buffer.capacity);
+    stats.registerGauge('buffer_dropped_total', () => this.buffer.droppedTotal);
   }
 
   /** Queues a message; false when the buffer is full (the drop is counted by the buffer). */
@@ -67,6 +71,16 @@ export class IngestWriterService implements BeforeApplicationShutdown {
 
   get running(): boolean {
     return this.loop !== undefined && !this.stopping;
+  }
+
+  /** True once start() opened the write path. */
+  get isStarted(): boolean {
+    return this.loop !== undefined;
+  }
+
+  /** Called after each committed batch with the source tags it contained (watchdog write clock). */
+  onMessagesProcessed(listener: (sources: ReadonlySet<string>) => void): void {
+    this.processedListeners.push(listener);
   }
 
   /** Opens the write path: buffered messages start flowing into the database. */
@@ -163,7 +177,12 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         batchCounters.add('batches_committed');
         batchCounters.add('messages_processed', batch.length);
         this.stats.commit(batchCounters);
-        for (const message of batch) message.onCommitted?.();
+        const sources = new Set<string>();
+        for (const message of batch) {
+          sources.add(message.source);
+          message.onCommitted?.();
+        }
+        for (const listener of this.processedListeners) listener(sources);
         return;
       } catch (err) {
         if (!(err instanceof BatchAbortedError)) throw err;

@@ -5,6 +5,16 @@ import { CounterName, DropCounterName, IngestCounters } from './ingest-counters'
 @Injectable()
 export class IngestStatsService {
   private readonly totals = new IngestCounters();
+  private readonly gauges = new Map<string, () => number>();
+
+  /** Registers a live value (queue depth, connected sources…) reported with the counters. */
+  registerGauge(name: string, read: () => number): void {
+    this.gauges.set(name, read);
+  }
+
+  gauge(name: string): number | undefined {
+    return this.gauges.get(name)?.();
+  }
 
   /** Adds a committed batch's counters. */
   commit(batch: IngestCounters): void {
@@ -28,8 +38,10 @@ export class IngestStatsService {
     return this.totals.drops.get(reason) ?? 0;
   }
 
-  snapshot(): { counters: Record<CounterName, number>; dropped: Record<string, number> } {
-    return { counters: { ...this.totals.values }, dropped: Object.fromEntries(this.totals.drops) };
+  snapshot(): { counters: Record<CounterName, number>; dropped: Record<string, number>; gauges: Record<string, number> } {
+    const gauges: Record<string, number> = {};
+    for (const [name, read] of this.gauges) gauges[name] = read();
+    return { counters: { ...this.totals.values }, dropped: Object.fromEntries(this.totals.drops), gauges };
   }
 
   /** The reference's periodic `[stats] …` line. */

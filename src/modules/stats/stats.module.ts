@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { IngestStatsService } from './ingest-stats.service';
+import { StatsController } from './stats.controller';
 
 @Global()
-@Module({ providers: [IngestStatsService], exports: [IngestStatsService] })
+@Module({ providers: [IngestStatsService], controllers: [StatsController], exports: [IngestStatsService] })
 export class StatsModule {}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import type { IClientOptions } from 'mqtt';
+import { maskBrokerUrl } from '../../common/masking/mask-broker-url';
+import { MqttSourceConfig } from '../../config/config.types';
+
+/** Keepalive of the reference (§2.1); a missing PINGRESP ends the connection. */
+export const KEEPALIVE_SEC = 30;
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Reconnect backoff: starts at 1 s, doubles per failed attempt, capped like the reference. */
+export const RECONNECT_START_MS = 1_000;
+export const RECONNECT_MAX_MS = 30_000;
+
+/** A client id unique per source and process, for clean (QoS 0) sessions. */
+export function ephemeralClientId(tag: string): string {
+  // A tag can be a broker URL with credentials: mask before it becomes part of the id.
+  const slug = maskBrokerUrl(tag).replace(/\*+/g, '').replace(/^[a-z]+:\/\//i, '').replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 24);
+  return `meshcore-ingestor-${slug}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * mqtt.js options for one source. QoS 0 keeps the reference's clean MQTT 3.1.1 session; QoS 1
+ * uses MQTT 5 with a fixed client id and a session that outlives the connection, so the broker
+ * keeps what we have not acknowledged.
+ */
+export function buildClientOptions(source: MqttSourceConfig): IClientOptions {
+  const persistent = source.qos === 1;
+  const options: IClientOptions = {
+    clientId: persistent ? source.clientId : ephemeralClientId(source.name),
+    keepalive: KEEPALIVE_SEC,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    reconnectPeriod: RECONNECT_START_MS,
+    clean: !persistent,
+    // We subscribe ourselves on every connect (the reference does, and mqtt.js skips it when the
+    // broker reports a present session).
+    resubscribe: false,
+    protocolVersion: persistent ? 5 : 4,
+  };
+  if (persistent) options.properties = { sessionExpiryInterval: source.sessionExpirySec };
+  if (source.username) options.username = source.username;
+  if (source.password) options.password = source.password;
+  if (source.rejectUnauthorized === false) options.rejectUnauthorized = false;
+  return options;
+}

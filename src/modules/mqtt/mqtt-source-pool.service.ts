@@ -1,0 +1,241 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { connect, IPublishPacket, MqttClient } from 'mqtt';
+import { maskBrokerUrl } from '../../common/masking/mask-broker-url';
+import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
+import { APP_CONFIG, AppConfig, MqttSourceConfig } from '../../config/config.types';
+import { IngestWriterService } from '../ingest/ingest-writer.service';
+import { IngestMessage } from '../ingest/ingest-message';
+import { SourceStatusRegistry } from '../source-status/source-status.registry';
+import { buildClientOptions, RECONNECT_MAX_MS, RECONNECT_START_MS } from './mqtt-client-options';
+import { StallWatchdog } from './stall-watchdog';
+
+/**
+ * Longest a QoS 0 message waits for room in a full ingest buffer before it is dropped: holding
+ * the client's packet pump much longer would miss PINGRESP and cost the whole connection.
+ */
+const QOS0_MAX_HOLD_MS = 10_000;
+
+interface SourceConnection {
+  readonly config: MqttSourceConfig;
+  readonly tag: string;
+  readonly broker: string;
+  client?: MqttClient;
+  attempts: number;
+  /** Last error seen since the last connect; becomes lastError when the connection is lost. */
+  pendingError?: string;
+  wasConnected: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function errorText(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * One mqtt.js client per configured source (ingestor-spec §2.1). Clients connect in the
+ * background: a broker that is down never blocks start-up, HTTP or the other sources.
+ * Every message is handed to the single writer with its source tag and the raw payload bytes.
+ */
+@Injectable()
+export class MqttSourcePool implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Mqtt');
+  private readonly connections: SourceConnection[];
+  readonly watchdog: StallWatchdog;
+  private started = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly status: SourceStatusRegistry,
+    private readonly writer: IngestWriterService,
+  ) {
+    this.connections = config.mqttSources.map((source) => ({
+      config: source,
+      tag: source.name,
+      broker: source.broker,
+      attempts: 0,
+      wasConnected: false,
+    }));
+    this.watchdog = new StallWatchdog({
+      intervalMs: config.watchdog.intervalSec * 1000,
+      thresholdSec: config.watchdog.thresholdSec,
+      isConnected: (tag) => this.connectionsByTag(tag).some((c) => c.client?.connected === true),
+      forceReconnect: (tag) => this.connectionsByTag(tag).forEach((c) => this.forceReconnect(c)),
+      emit: (line, level) => this.logger[level](line),
+      statsSink: status,
+    });
+    this.writer.onMessagesProcessed((sources) => sources.forEach((tag) => this.watchdog.markMessage(tag)));
+  }
+
+  get sourceCount(): number {
+    return this.connections.length;
+  }
+
+  connectedCount(): number {
+    return this.connections.filter((c) => c.client?.connected).length;
+  }
+
+  /** Creates every client (non-blocking) and starts the stall watchdog. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const conn of this.connections) {
+      this.status.register(conn.tag, conn.broker);
+      this.watchdog.register(conn.tag, conn.broker);
+      this.open(conn);
+    }
+    this.watchdog.start();
+    void this.reportInitialConnections();
+  }
+
+  /** Intake stops before the writer drains (this module is shut down before the ingest module). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Disconnects every client, waiting up to 5 s each for in-flight work (§7.2). */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.watchdog.stop();
+    await Promise.all(
+      this.connections.map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            const client = conn.client;
+            if (!client) return resolve();
+            const timer = setTimeout(() => client.end(true, {}, () => resolve()), 5_000);
+            client.end(false, {}, () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  private connectionsByTag(tag: string): SourceConnection[] {
+    return this.connections.filter((c) => c.tag === tag);
+  }
+
+  private label(conn: SourceConnection): string {
+    return `MQTT [${maskBrokerUrl(conn.tag)}]`;
+  }
+
+  private open(conn: SourceConnection): void {
+    const broker = maskBrokerUrl(conn.broker);
+    conn.attempts += 1;
+    this.watchdog.noteConnectionAttempt(conn.tag);
+    this.logger.log(`${this.label(conn)} connection attempt #${conn.attempts} to ${broker}`);
+    const client = connect(conn.broker, buildClientOptions(conn.config));
+    conn.client = client;
+
+    // Messages are taken over from mqtt.js at handleMessage: the client reads its next packet only
+    // after the callback, which gives us backpressure and acknowledge-after-commit for QoS 1.
+    client.handleMessage = (packet: IPublishPacket, callback: (error?: Error) => void) => {
+      this.receive(conn, packet, callback);
+    };
+
+    client.on('connect', () => {
+      client.options.reconnectPeriod = RECONNECT_START_MS;
+      conn.pendingError = undefined;
+      conn.wasConnected = true;
+      this.status.markConnect(conn.tag);
+      this.watchdog.markReconnected(conn.tag);
+      this.logger.log(`${this.label(conn)} connected to ${broker}`);
+      this.subscribe(conn, client);
+    });
+    client.on('error', (err) => {
+      conn.pendingError = errorText(err);
+      if (!client.connected) this.logger.warn(`${this.label(conn)} connection error: ${sanitizeLogText(conn.pendingError)}`);
+    });
+    client.on('close', () => {
+      if (conn.wasConnected) {
+        conn.wasConnected = false;
+        const reason = conn.pendingError ?? 'EOF';
+        this.status.markDisconnect(conn.tag, reason);
+        this.logger.warn(`${this.label(conn)} disconnected from ${broker}: ${sanitizeLogText(reason)}`);
+      }
+    });
+    client.on('reconnect', () => {
+      conn.attempts += 1;
+      this.watchdog.noteConnectionAttempt(conn.tag);
+      const period = client.options.reconnectPeriod ?? RECONNECT_START_MS;
+      this.logger.log(`${this.label(conn)} reconnecting to ${broker} (attempt #${conn.attempts})`);
+      // Exponential backoff, capped at 30 s: mqtt.js reads the period each time it schedules.
+      client.options.reconnectPeriod = Math.min(Math.max(period, RECONNECT_START_MS) * 2, RECONNECT_MAX_MS);
+    });
+  }
+
+  private subscribe(conn: SourceConnection, client: MqttClient): void {
+    const qos = conn.config.qos;
+    for (const topic of conn.config.topics) {
+      client.subscribe(topic, { qos }, (err, granted) => {
+        if (err) {
+          this.logger.warn(`${this.label(conn)} subscribe error for ${topic}: ${sanitizeLogText(errorText(err))}`);
+          return;
+        }
+        const refused = granted?.some((g) => g.qos === 128);
+        if (refused) this.logger.warn(`${this.label(conn)} subscribe error for ${topic}: refused by broker`);
+        else this.logger.log(`${this.label(conn)} subscribed to ${topic}`);
+      });
+    }
+  }
+
+  private receive(conn: SourceConnection, packet: IPublishPacket, callback: (error?: Error) => void): void {
+    this.status.markPacket(conn.tag);
+    this.watchdog.markReceipt(conn.tag);
+    const message: IngestMessage = {
+      source: conn.tag,
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+    };
+    if (packet.qos > 0 && conn.config.qos === 1) {
+      // Acknowledge only once the transaction holding the message has committed.
+      message.onCommitted = () => callback();
+      if (this.writer.hasRoom()) {
+        this.writer.submit(message, true);
+        return;
+      }
+      void this.writer.waitForRoom().then(() => this.writer.submit(message, true));
+      return;
+    }
+    if (!this.writer.isStarted || this.writer.hasRoom()) {
+      this.writer.submit(message);
+      callback();
+      return;
+    }
+    // Buffer full while writing: pause this client's reads (broker-side queueing) for a bounded time.
+    void Promise.race([this.writer.waitForRoom(), sleep(QOS0_MAX_HOLD_MS)]).then(() => {
+      this.writer.submit(message);
+      callback();
+    });
+  }
+
+  private forceReconnect(conn: SourceConnection): void {
+    const client = conn.client;
+    if (!client) return;
+    if (client.connected) {
+      // Half-open TCP: destroying the socket makes mqtt.js notice and run its reconnect loop.
+      client.stream.destroy();
+    } else {
+      client.reconnect();
+    }
+  }
+
+  private async reportInitialConnections(): Promise<void> {
+    const waitMs = Math.max(...this.connections.map((c) => c.config.connectTimeoutSec), 0) * 1000;
+    const deadline = Date.now() + waitMs;
+    while (this.started && Date.now() < deadline && this.connectedCount() < this.connections.length) await sleep(100);
+    if (!this.started) return;
+    const connected = this.connectedCount();
+    const retrying = this.connections.length - connected;
+    if (connected === 0) {
+      this.logger.warn(
+        `no MQTT source connected yet — the service stays up and keeps retrying (${retrying} source(s)); see GET /api/mqtt/status`,
+      );
+    } else {
+      this.logger.log(`Running — ${connected} MQTT source(s) connected${retrying ? `, ${retrying} retrying in background` : ''}`);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCorpus, packetMessage } from './support/corpus';
+import { storedCorpusPackets } from './support/expected';
+import { IngestorProcess } from './support/ingestor-process';
+import { MosquittoInstance } from './support/mosquitto';
+import { publishAll, publisher } from './support/publisher';
+
+const stored = storedCorpusPackets(loadCorpus()).slice(0, 200);
+const topic = 'meshcore/SJC/BADMSGS01/packets';
+
+/** Bad messages of every kind the issue lists, with the counter each must move. */
+const bad: Array<{ payload: string | Buffer; counter: 'not_json_object' | 'decode_errors' }> = [
+  { payload: 'not json at all', counter: 'not_json_object' },
+  { payload: '[1,2,3]', counter: 'not_json_object' },
+  { payload: '"just a string"', counter: 'not_json_object' },
+  { payload: Buffer.from([0xff, 0xfe, 0x00, 0x01]), counter: 'not_json_object' },
+  { payload: '{"raw": "zz-not-hex"}', counter: 'decode_errors' },
+  { payload: '{"raw": "0A0"}', counter: 'decode_errors' },
+  { payload: JSON.stringify({ raw: 'A'.repeat(1_000_000) }), counter: 'decode_errors' },
+  { payload: 'x'.repeat(1_000_000), counter: 'not_json_object' },
+  // Truncated packets: header + a path byte claiming more hops than present.
+  { payload: '{"raw": "0105AABB"}', counter: 'decode_errors' },
+  { payload: '{"raw": "11"}', counter: 'decode_errors' },
+];
+
+describe('e2e: malformed payloads interleaved with good ones (issue 5, 7d)', () => {
+  const broker = new MosquittoInstance();
+  let ingestor: IngestorProcess;
+
+  beforeAll(async () => {
+    await broker.start();
+    ingestor = await new IngestorProcess({ config: { mqttSources: [{ name: 'local', broker: broker.url }] } }).start();
+    await ingestor.waitFor(() => /subscribed to meshcore\/#/.test(ingestor.logs), 20_000, 'subscribed');
+  });
+
+  afterAll(async () => {
+    await ingestor?.stop();
+    ingestor?.dispose();
+    await broker.dispose();
+  });
+
+  it('stores every good message, counts every bad one, and stays up', async () => {
+    const messages: Array<{ topic: string; payload: string | Buffer }> = [];
+    stored.forEach((p, i) => {
+      messages.push(packetMessage(p, 'GOODOBS01'));
+      if (i % 20 === 0) messages.push({ topic, payload: bad[(i / 20) % bad.length].payload });
+    });
+    const pub = await publisher(broker.url);
+    await publishAll(pub, messages);
+    await pub.endAsync();
+
+    await ingestor.waitFor(() => ingestor.count('observations') >= stored.length, 60_000, 'good rows');
+    await ingestor.waitFor(
+      async () => (await ingestor.fetchJson<{ counters: { messages_processed: number } }>('/api/stats')).counters.messages_processed >= messages.length,
+      30_000,
+      'all processed',
+    );
+    expect(ingestor.count('transmissions')).toBe(stored.length);
+    expect(ingestor.count('observations')).toBe(stored.length);
+
+    const stats = await ingestor.fetchJson<{ counters: Record<string, number>; dropped: Record<string, number> }>('/api/stats');
+    const sent = bad.slice(0, messages.length - stored.length);
+    const expectDecodeErrors = sent.filter((b) => b.counter === 'decode_errors').length;
+    const expectNotJson = sent.filter((b) => b.counter === 'not_json_object').length;
+    expect(stats.counters.decode_errors).toBe(expectDecodeErrors);
+    expect(stats.dropped.not_json_object).toBe(expectNotJson);
+    expect((await ingestor.fetchJson<{ status: string }>('/api/health/live')).status).toBe('ok');
+    // Decode errors are logged on one sanitized line each, with the observer id cut to 8 characters.
+    expect(ingestor.logs).toMatch(/decode error: .*observer=BADMSGS0 rawHexLen=/);
+    expect(ingestor.logs).not.toContain('A'.repeat(200));
+  });
+});

@@ -1,0 +1,121 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { freePort } from './mosquitto';
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+export const SHARED_DIR = resolve(REPO_ROOT, '../shared');
+
+export interface IngestorOptions {
+  /** config.json content (dbPath and http.port are filled in when absent). */
+  config: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Reuse a working directory (restart on the same database). */
+  dir?: string;
+}
+
+/** The real service (`node dist/main.js --config …`) in a child process with its own temp dir. */
+export class IngestorProcess {
+  readonly dir: string;
+  readonly dbPath: string;
+  port = 0;
+  private proc?: ChildProcess;
+  private output = '';
+  private exitPromise?: Promise<number | null>;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mqi-e2e-'));
+    this.dbPath = (options.config.dbPath as string | undefined) ?? join(this.dir, 'data', 'meshcore.db');
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  get logs(): string {
+    return this.output;
+  }
+
+  async start(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    const config = {
+      dbPath: this.dbPath,
+      ...this.options.config,
+      http: { host: '127.0.0.1', port: this.port, ...((this.options.config.http as object) ?? {}) },
+    };
+    const configFile = join(this.dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    this.proc = spawn(process.execPath, [join(REPO_ROOT, 'dist/main.js'), '--config', configFile], {
+      cwd: this.dir,
+      env: { ...process.env, CORESCOPE_INGESTOR_STATS: join(this.dir, 'stats.json'), ...this.options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout?.on('data', (d) => (this.output += d));
+    this.proc.stderr?.on('data', (d) => (this.output += d));
+    this.exitPromise = new Promise((res) => this.proc?.once('exit', (code) => res(code)));
+    await this.waitFor(async () => (await this.fetchJson('/api/health/live').catch(() => undefined)) !== undefined, 30_000, 'HTTP up');
+    return this;
+  }
+
+  async fetchJson<T = unknown>(path: string): Promise<T> {
+    const res = await fetch(this.url + path);
+    return (await res.json()) as T;
+  }
+
+  async fetchText(path: string): Promise<string> {
+    return (await fetch(this.url + path)).text();
+  }
+
+  /** Graceful stop (SIGTERM) and the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.proc || this.proc.exitCode !== null) return this.proc?.exitCode ?? null;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc?.kill('SIGKILL'), 20_000);
+    const code = await this.exitPromise!;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGKILL');
+    await this.exitPromise;
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await check()) return;
+      if (this.proc && this.proc.exitCode !== null) {
+        throw new Error(`ingestor exited (${this.proc.exitCode}) while waiting for ${what}:\n${this.output.slice(-4000)}`);
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${this.output.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Runs a read-only query against the service's database. */
+  query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
+    const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  }
+
+  count(table: string, where = '1=1'): number {
+    try {
+      return (this.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)[0]?.n ?? 0) as number;
+    } catch {
+      return 0;
+    }
+  }
+}
