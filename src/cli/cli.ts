@@ -1,5 +1,6 @@
 import { UsageError } from './cli-args';
 import { runDecodeCommand } from './decode.command';
+import { runReplayCommand } from './replay.command';
 import { runServeCommand } from './serve.command';
 
 const USAGE = `Usage: meshcore-ingestor <command> [options]
@@ -8,6 +9,9 @@ Commands:
   serve  [--config FILE]     run the ingestor (HTTP + MQTT + database); the default command
   decode [--channel-keys JSON] [--no-verify-signatures] [--config FILE] [HEX...]
                              decode raw packets (arguments, or one per stdin line) to JSON lines
+  replay FILE [--config FILE]
+                             ingest a JSONL capture ({"topic","payload","source"?} per line)
+                             into the configured database through the live pipeline
   help                       show this text
 
 Options accept the reference's single-dash form too (-config FILE).`;
@@ -40,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         return await runServeCommand(rest);
       case 'decode':
         return await runDecodeCommand(rest);
+      case 'replay':
+        return await runReplayCommand(rest);
       default:
         throw new UsageError(`unknown command "${first}"`);
     }

@@ -17,6 +17,8 @@ import { errorText } from './sqlite-introspection';
  * next start; a backfill's marker is simply not written yet).
  */
 
+const OTHER_TRANSACTION_POLL_MS = 5;
+
 export type AsyncMigrationStatus = 'pending_async' | 'done' | 'failed';
 
 export interface AsyncMigrationRecord {
@@ -201,6 +203,19 @@ export class AsyncMigrationRunner {
     this.log(`[background] "${name}" FAILED: ${errorText(error)}`);
   }
 
+  /**
+   * Someone may hold a transaction open across an await on the shared connection (e.g. an async TypeORM
+   * `dataSource.transaction()`). A chunk written now would silently become part of it, and vanish with its
+   * rollback, so the job waits for it to end. Synchronous better-sqlite3 transactions never show up here.
+   */
+  private async waitForOtherTransaction(throwIfCancelled: () => void): Promise<void> {
+    throwIfCancelled();
+    while (this.db.open && this.db.inTransaction) {
+      await new Promise<void>((resolve) => setTimeout(resolve, OTHER_TRANSACTION_POLL_MS));
+      throwIfCancelled();
+    }
+  }
+
   private createContext(name: string): BackgroundJobContext {
     const throwIfCancelled = (): void => {
       if (this.shuttingDown) throw new BackgroundJobCancelledError(name);
@@ -212,7 +227,7 @@ export class AsyncMigrationRunner {
       yieldToEventLoop: async () => {
         throwIfCancelled();
         await new Promise<void>((resolve) => setImmediate(resolve));
-        throwIfCancelled();
+        await this.waitForOtherTransaction(throwIfCancelled);
       },
       pause: async (ms) => {
         throwIfCancelled();
@@ -225,7 +240,7 @@ export class AsyncMigrationRunner {
           const timer = setTimeout(wake, ms);
           this.wakeSleepers.add(wake);
         });
-        throwIfCancelled();
+        await this.waitForOtherTransaction(throwIfCancelled);
       },
       countBackfillUpdates: (counter, rows) => {
         this.backfillUpdates.set(counter, (this.backfillUpdates.get(counter) ?? 0) + rows);

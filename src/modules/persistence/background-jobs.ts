@@ -56,11 +56,14 @@ export async function backfillTransmissionLastSeen(
     `SELECT MAX(id) AS chunk_end FROM (
        SELECT id FROM transmissions WHERE last_seen = 0 AND id > ? ORDER BY id LIMIT ?)`,
   );
+  // CoreScope's statement, restricted to rows that have an observation: the others would be rewritten to the
+  // same 0 (COALESCE falls back to last_seen), which only costs WAL writes.
   const updateChunk = db.prepare(
     `UPDATE transmissions
         SET last_seen = COALESCE((SELECT MAX(timestamp) FROM observations WHERE transmission_id = transmissions.id),
                                  last_seen)
-      WHERE last_seen = 0 AND id > ? AND id <= ?`,
+      WHERE last_seen = 0 AND id > ? AND id <= ?
+        AND EXISTS (SELECT 1 FROM observations WHERE transmission_id = transmissions.id)`,
   );
   let cursor = 0;
   let updated = 0;

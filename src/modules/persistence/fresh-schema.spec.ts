@@ -11,7 +11,13 @@ import {
   expectedIndexSql,
   normalizeSql,
 } from './expected-schema';
-import { findMissingServerSchema, SERVER_REQUIRED_COLUMNS } from './migrations';
+import {
+  APPLY_MIGRATION_MARKERS,
+  findMissingServerSchema,
+  GATED_MIGRATION_NAMES,
+  SCHEMA_STEPS,
+  SERVER_REQUIRED_COLUMNS,
+} from './migrations';
 import { openDatabase, type OpenedDatabase } from './open-database';
 import { LATE_COLUMN_DECLARATIONS, TABLE_DDL } from './schema';
 import {
@@ -45,6 +51,7 @@ describe('fresh database: exactly the §4.2 schema', () => {
   it('creates the parent folders and logs "SQLite opened: <path>"', () => {
     expect(existsSync(dbPath)).toBe(true);
     expect(logLines).toContain(`SQLite opened: ${dbPath}`);
+    expect(logLines.filter((line) => line.includes('created missing index'))).toEqual([]);
   });
 
   it('has exactly the expected tables (plus sqlite_sequence for AUTOINCREMENT)', () => {
@@ -191,6 +198,41 @@ describe('fresh database: exactly the §4.2 schema', () => {
     const walPath = `${dbPath}-wal`;
     // TRUNCATE leaves an empty (or no) WAL file behind.
     expect(!existsSync(walPath) || statSync(walPath).size === 0).toBe(true);
+  });
+});
+
+describe('migration list (§4.3)', () => {
+  it('runs the gated steps in the reference order, with the every-boot steps in their places', () => {
+    expect(GATED_MIGRATION_NAMES).toEqual([
+      'advert_count_unique_v1',
+      'noise_floor_real_v1',
+      'node_telemetry_v1',
+      'obs_timestamp_index_v1',
+      'observer_metrics_v1',
+      'observer_metrics_ts_idx',
+      'observers_inactive_v1',
+      'observer_metrics_packets_v1',
+      'channel_hash_v1',
+      'dropped_packets_v1',
+      'observers_last_packet_at_v1',
+      'observers_clock_naive_v1',
+      'cleanup_legacy_null_hash_ts',
+      'foreign_advert_v1',
+      'from_pubkey_v1',
+      'channel_hash_casing_v1',
+    ]);
+    const everyBoot = SCHEMA_STEPS.map((step, position) => (step.kind === 'every-boot' ? `${position}:${step.label}` : null));
+    expect(everyBoot.filter((entry) => entry !== null)).toEqual([
+      '4:nodes.public_key lower-case normalisation',
+      '17:dbschema.Apply',
+      '18:canonical indexes',
+    ]);
+  });
+
+  it('every fresh-database marker comes from the gated list, Apply, or the async jobs', () => {
+    expect([...EXPECTED_FRESH_MIGRATION_MARKERS].sort()).toEqual(
+      [...GATED_MIGRATION_NAMES, ...APPLY_MIGRATION_MARKERS, 'obs_observer_ts_idx_v1', 'backfill_path_json_from_raw_hex_v1'].sort(),
+    );
   });
 });
 
