@@ -30,6 +30,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private loop?: Promise<void>;
   private stopping = false;
   private batchWaiter?: () => void;
+  /** A queued message is waiting for its commit (QoS 1 acknowledgement): do not wait for a full batch. */
+  private flushRequested = false;
   private capacityWaiters: Array<() => void> = [];
   private readonly itemCounters = new IngestCounters();
   private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
@@ -54,6 +56,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     this.stats.add('messages_received');
     const accepted = this.buffer.submit(message);
     if (!accepted) this.stats.drop('buffer_full');
+    if (flushNow) this.flushRequested = true;
     if (flushNow || this.buffer.pending >= this.config.ingest.batchSize) this.wakeBatch();
     return accepted;
   }
@@ -129,7 +132,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     while (!this.stopping) {
       const hasItems = await this.buffer.waitForItems();
       if (!hasItems || this.stopping) break;
-      if (this.buffer.pending < batchSize && flushIntervalMs > 0) await this.waitForBatch(flushIntervalMs);
+      if (this.buffer.pending < batchSize && flushIntervalMs > 0 && !this.flushRequested) await this.waitForBatch(flushIntervalMs);
+      this.flushRequested = false;
       const batch = this.buffer.takeBatch(batchSize);
       if (batch.length === 0) continue;
       let done!: () => void;
@@ -217,6 +221,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
           `[writer] message on ${sanitizeLogText(message.topic)} from [${message.source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
         );
       },
+      // The first attempt was rolled back: its counts never happened.
+      () => batchCounters.reset(),
     );
   }
 }

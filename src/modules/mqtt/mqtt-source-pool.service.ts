@@ -24,6 +24,15 @@ interface SourceConnection {
   /** Last error seen since the last connect; becomes lastError when the connection is lost. */
   pendingError?: string;
   wasConnected: boolean;
+  /** Incremented on every connect: an acknowledgement is only sent on the connection that received the message. */
+  generation: number;
+  /** QoS 1 message id → resolves when the transaction holding the message has committed. */
+  pendingAcks: Map<number, Promise<void>>;
+}
+
+/** The part of mqtt.js's client we wrap to defer PUBACKs (pinned mqtt 5.16; covered by the e2e at-least-once test). */
+interface PacketSender {
+  _sendPacket(packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, cbStorePut?: unknown, noStore?: boolean): void;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -55,6 +64,8 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
       broker: source.broker,
       attempts: 0,
       wasConnected: false,
+      generation: 0,
+      pendingAcks: new Map(),
     }));
     this.watchdog = new StallWatchdog({
       intervalMs: config.watchdog.intervalSec * 1000,
@@ -135,8 +146,11 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
     client.handleMessage = (packet: IPublishPacket, callback: (error?: Error) => void) => {
       this.receive(conn, packet, callback);
     };
+    if (conn.config.qos === 1) this.deferAcknowledgements(conn, client);
 
     client.on('connect', () => {
+      conn.generation += 1;
+      conn.pendingAcks.clear();
       client.options.reconnectPeriod = RECONNECT_START_MS;
       conn.pendingError = undefined;
       conn.wasConnected = true;
@@ -190,14 +204,21 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
       topic: packet.topic,
       payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
     };
-    if (packet.qos > 0 && conn.config.qos === 1) {
-      // Acknowledge only once the transaction holding the message has committed.
-      message.onCommitted = () => callback();
+    if (packet.qos > 0 && conn.config.qos === 1 && packet.messageId !== undefined) {
+      // Acknowledge only once the transaction holding the message has committed (the PUBACK is
+      // held back in deferAcknowledgements, while mqtt.js goes on reading the next messages).
+      const messageId = packet.messageId;
+      conn.pendingAcks.set(messageId, new Promise<void>((resolve) => (message.onCommitted = resolve)));
       if (this.writer.hasRoom()) {
         this.writer.submit(message, true);
+        callback();
         return;
       }
-      void this.writer.waitForRoom().then(() => this.writer.submit(message, true));
+      // Buffer full: hold this client's reads until there is room; the broker keeps the rest.
+      void this.writer.waitForRoom().then(() => {
+        this.writer.submit(message, true);
+        callback();
+      });
       return;
     }
     if (!this.writer.isStarted || this.writer.hasRoom()) {
@@ -210,6 +231,27 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
       this.writer.submit(message);
       callback();
     });
+  }
+
+  /**
+   * mqtt.js sends a QoS 1 PUBACK as soon as handleMessage calls back, and reads the next packet
+   * only after that. To get both (keep reading, acknowledge after commit), PUBACKs of messages not
+   * yet committed are held here and written once their commit resolves — on the same connection
+   * only: after a reconnect the broker redelivers them and dedup stores nothing twice.
+   */
+  private deferAcknowledgements(conn: SourceConnection, client: MqttClient): void {
+    const sender = client as unknown as PacketSender;
+    const send = sender._sendPacket.bind(client);
+    sender._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      const committed = packet.cmd === 'puback' && packet.messageId !== undefined ? conn.pendingAcks.get(packet.messageId) : undefined;
+      if (!committed) return send(packet, cb, cbStorePut, noStore);
+      conn.pendingAcks.delete(packet.messageId!);
+      const generation = conn.generation;
+      cb?.();
+      void committed.then(() => {
+        if (conn.generation === generation && client.connected) send(packet);
+      });
+    };
   }
 
   private forceReconnect(conn: SourceConnection): void {

@@ -16,7 +16,7 @@ export function formatRfc3339Seconds(ms: number): string {
 }
 
 /**
- * Builds the response from live state. broker and lastError are masked here, at the last
+ * Builds the response from live state. name, broker and lastError are masked here, at the last
  * moment, because the endpoint has no authentication; secretMasker also catches configured
  * passwords that show up outside a URL.
  */
@@ -28,7 +28,8 @@ export function buildMqttStatusResponse(
   const body: MqttStatusResponse = {
     sources: sources.map((s) => {
       const out: SourceStatusSnapshot = {
-        name: s.name,
+        // An unnamed source is tagged with its broker URL, credentials included: mask it too.
+        name: secretMasker.mask(s.name),
         broker: secretMasker.mask(s.broker),
         connected: s.connected,
         lastConnectUnix: s.lastConnectUnix,

@@ -68,6 +68,8 @@ export class MosquittoInstance {
   async start(): Promise<this> {
     if (!this.port) this.port = this.options.port ?? (await freePort());
     const lines = [
+      // As root, Mosquitto drops to user "mosquitto", which cannot read our private temp dir.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       `listener ${this.port} 127.0.0.1`,
       `max_queued_messages ${this.options.maxQueuedMessages ?? 1_000_000}`,
       'max_inflight_messages 0',
@@ -92,7 +94,11 @@ export class MosquittoInstance {
     this.proc = spawn(findMosquitto(), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout?.on('data', (d) => (this.output += d));
     this.proc.stderr?.on('data', (d) => (this.output += d));
-    await waitForPort(this.port, 10_000);
+    try {
+      await waitForPort(this.port, 10_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${this.output}`);
+    }
     return this;
   }
 

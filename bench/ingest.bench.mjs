@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Ingest benchmark (issue 4): replays >= 100 000 messages built from the real corpus into a
+// fresh database through the same pipeline and single writer as the service, with the
+// production key set (built-in Public + the 296-key rainbow file) and signature checks on.
+// Each configuration runs in its own process so peak RSS is its own.
+//
+//   npm run bench:ingest                 # default: 100 000 messages, batch sizes 100,500,2000
+//   node bench/ingest.bench.mjs --count 200000 --fanout 4 --batch-sizes 500
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const shared = resolve(root, '../shared');
+const require = createRequire(import.meta.url);
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+async function buildCapture(file, count, fanout, observersK) {
+  const { loadCorpus, buildObservers, MessageGenerator } = await import(join(shared, 'tools/lib/generator.mjs'));
+  const packets = loadCorpus(join(shared, 'tools/corpus/real-packets.jsonl'));
+  const { observers } = buildObservers(packets, observersK, 4);
+  const gen = new MessageGenerator({ packets, observers, mode: 'unique', fanout });
+  const out = createWriteStream(file);
+  const t0 = Date.now();
+  for (let i = 0; i < count; i++) {
+    const tpl = gen.message(i);
+    const payload = MessageGenerator.render(tpl, new Date(t0 + i).toISOString());
+    if (!out.write(JSON.stringify({ topic: tpl.topic, payload }) + '\n')) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+  // The generator does not know which corpus packet our decoder rejects (one has a 74-byte path).
+  const { decodePacket } = require(join(root, 'dist/modules/decoder/packet-decoder.js'));
+  const { DecoderService } = require(join(root, 'dist/modules/decoder/decoder.service.js'));
+  const { buildChannelKeyMap } = require(join(root, 'dist/modules/decoder/channel-keys.js'));
+  const ctx = DecoderService.createContext(buildChannelKeyMap({}), { validateSignatures: false });
+  let rejected = 0;
+  const rejectedTx = new Set();
+  for (let i = 0; i < count; i++) {
+    const plan = gen.packetFor(i);
+    if (!decodePacket(plan.hex, ctx).ok) {
+      rejected++;
+      rejectedTx.add(plan.t);
+    }
+  }
+  const all = gen.expected(count);
+  return { transmissions: all.transmissions - rejectedTx.size, observations: all.observations - rejected };
+}
+
+async function worker() {
+  const [file, dir, batchSize] = [arg('file'), arg('dir'), Number(arg('batch'))];
+  const { loadConfig } = require(join(root, 'dist/config/load-config.js'));
+  const { runReplay } = require(join(root, 'dist/cli/replay-runner.js'));
+  const configPath = join(dir, `config-${batchSize}.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dbPath: join(dir, `bench-${batchSize}.db`),
+      channelKeysPath: join(shared, 'tools/corpus/channel-rainbow.json'),
+      ingest: { batchSize, flushIntervalMs: 50 },
+      ingestBufferSize: 50000,
+    }),
+  );
+  const { config } = loadConfig({ configPath, env: {} });
+  const s = await runReplay(config, file, false);
+  const Database = require('better-sqlite3');
+  const db = new Database(config.dbPath, { readonly: true });
+  const rows = db.prepare('SELECT (SELECT count(*) FROM observations) AS obs, (SELECT count(*) FROM transmissions) AS tx').get();
+  db.close();
+  process.stdout.write(JSON.stringify({ batchSize, ...s, obsRows: rows.obs, txRows: rows.tx }) + '\n');
+}
+
+async function main() {
+  const count = Number(arg('count', '100000'));
+  const fanout = Number(arg('fanout', '3'));
+  const observersK = Number(arg('observers', '32'));
+  const batchSizes = arg('batch-sizes', '100,500,2000').split(',').map(Number);
+  const dir = mkdtempSync(join(tmpdir(), 'mqi-bench-ingest-'));
+  try {
+    const file = join(dir, 'capture.jsonl');
+    const expected = await buildCapture(file, count, fanout, observersK);
+    console.log(`capture: ${count} messages, ${expected.transmissions} transmissions, ${expected.observations} observations, ` +
+      `fanout ${fanout}, ${observersK} observers; keys: Public + 296 rainbow; signatures on`);
+    console.log('batch  msgs/s   obs/s    CPU ms/msg  peak RSS MiB  tx rows  obs rows');
+    for (const batch of batchSizes) {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
+      if (r.status !== 0) {
+        console.error(r.stderr);
+        process.exit(1);
+      }
+      const s = JSON.parse(r.stdout.trim().split('\n').pop());
+      const obsPerSec = s.obsRows / s.seconds;
+      console.log(
+        `${String(batch).padStart(5)}  ${String(Math.round(s.messagesPerSecond)).padStart(7)}  ${String(Math.round(obsPerSec)).padStart(7)}  ` +
+          `${(s.cpuMs / s.messages).toFixed(4).padStart(10)}  ${s.peakRssMiB.toFixed(1).padStart(12)}  ${String(s.txRows).padStart(7)}  ${String(s.obsRows).padStart(8)}`,
+      );
+      if (s.obsRows !== expected.observations || s.txRows !== expected.transmissions) {
+        console.error(`row mismatch: expected ${expected.transmissions} tx / ${expected.observations} obs`);
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--worker')) await worker();
+else await main();
