@@ -184,9 +184,11 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         const sources = new Set<string>();
         for (const message of batch) {
           sources.add(message.source);
-          message.onCommitted?.();
+          this.acknowledge(message);
         }
-        for (const listener of this.processedListeners) listener(sources);
+        for (const listener of this.processedListeners) {
+          this.afterCommit(() => listener(sources), 'processed listener');
+        }
         return;
       } catch (err) {
         if (!(err instanceof BatchAbortedError)) throw err;
@@ -201,6 +203,22 @@ export class IngestWriterService implements BeforeApplicationShutdown {
           return;
         }
       }
+    }
+  }
+
+  private acknowledge(message: IngestMessage): void {
+    if (message.onCommitted) this.afterCommit(message.onCommitted, `acknowledgement of ${sanitizeLogText(message.topic)}`);
+  }
+
+  /**
+   * Post-commit callbacks (QoS 1 acks, listeners) run after the batch is durable; one that throws
+   * (e.g. an ack on a dropped connection) must neither end the writer loop nor skip the others.
+   */
+  private afterCommit(callback: () => void, what: string): void {
+    try {
+      callback();
+    } catch (err) {
+      this.logger.warn(`[writer] ${what} failed after commit: ${sanitizeLogText(String((err as Error)?.message ?? err))}`);
     }
   }
 

@@ -9,7 +9,7 @@ import { passesGeoFilter } from '../filters/geo-filter';
 import { IngestMessage, SourceRules } from '../ingest-message';
 import { buildCompanionMessage, COMPANION_OBSERVER_ID } from '../message/companion-message';
 import { resolveEnvelopeTime } from '../message/envelope-time';
-import { firstPresentNumber, firstString } from '../message/numeric-coercion';
+import { firstPresentNumber, firstString, toFloat64 } from '../message/numeric-coercion';
 import { extractObserverMeta } from '../message/observer-status';
 import { PathResolver } from '../path-resolution/path-resolver';
 import { parseJsonObject, routeMessage, RoutingRules } from '../routing/topic-router';
@@ -384,7 +384,11 @@ export class IngestPipeline {
       counters.drop('client_invalid');
       return;
     }
-    if (typeof gps.lat !== 'number' || typeof gps.lon !== 'number') {
+    // toFloat64 like every numeric field (§2.4): numeric strings and unit suffixes are accepted.
+    // NaN passes the reference's range check but then fails the NOT NULL insert: nothing is stored.
+    const lat = finiteOrNull(toFloat64(gps.lat));
+    const lon = finiteOrNull(toFloat64(gps.lon));
+    if (lat === null || lon === null) {
       counters.drop('client_invalid');
       return;
     }
@@ -394,8 +398,6 @@ export class IngestPipeline {
       this.deps.logger.warn(`MQTT [${tag}] client decode error: ${outcome.error}`);
       return;
     }
-    const lat = gps.lat;
-    const lon = gps.lon;
     if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
       counters.drop('client_invalid');
       return;
@@ -415,7 +417,7 @@ export class IngestPipeline {
       snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
       lat,
       lon,
-      posAccM: typeof gps.acc_m === 'number' ? gps.acc_m : null,
+      posAccM: finiteOrNull(toFloat64(gps.acc_m)),
       rxAt: toRfc3339(resolveEnvelopeTime(msg.timestamp, nowMs).ms),
       ingestedAt: toRfc3339(nowMs),
       src: heard.src,

@@ -1,0 +1,331 @@
+/**
+ * IngestWriterService (the single writer loop) on a real migrated database with the real pipeline:
+ * batch commits, counters applied once per committed batch, onCommitted only after the commit,
+ * bad messages skipped with one sanitized log line, failed commits retried with backoff without
+ * losing the batch (issue 4 item 7; TestConcurrentWrites, TestDBStats).
+ */
+import Database from 'better-sqlite3';
+import { Logger } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AppConfig } from '../../config/config.types';
+import type { DatabaseService } from '../persistence/database.service';
+import type { IngestRepository } from '../persistence/repositories/ingest.repository';
+import { IngestStatsService } from '../stats/ingest-stats.service';
+import type { IngestMessage } from './ingest-message';
+import type { IngestPipelineService } from './ingest-pipeline.service';
+import { IngestWriterService } from './ingest-writer.service';
+import { advertHex, identity, NOW, packetTopic, pipelineHarness, statusTopic, uniquePacket, type HarnessOptions, type PipelineHarness } from './pipeline/pipeline.test-support';
+
+/** Lets the writer loop run: microtasks plus a few turns of the (real) setImmediate queue. */
+async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+interface Rig {
+  h: PipelineHarness;
+  writer: IngestWriterService;
+  stats: IngestStatsService;
+  acks: string[];
+  /** Submits a packet message; its ack records `label` (or throws when `throwOnAck`). */
+  submit(label: string, topic: string, payload: unknown, options?: { throwOnAck?: boolean; onAck?: () => void }): void;
+  /** Resolves when `n` acknowledgements have been recorded. */
+  acked(n: number): Promise<void>;
+}
+
+const logs: Array<{ level: string; line: string }> = [];
+
+async function rig(options: HarnessOptions & { batchSize: number; flushIntervalMs?: number }): Promise<Rig> {
+  const h = await pipelineHarness(options);
+  const config = { ...h.config, ingest: { batchSize: options.batchSize, flushIntervalMs: options.flushIntervalMs ?? 0 }, ingestBufferSize: 10_000 } as AppConfig;
+  let tick = 0;
+  const pipeline = {
+    // explicit, monotonically increasing ingest clock (one second per handled message)
+    handle: (message: IngestMessage, counters: Parameters<IngestPipelineService['handle']>[1]) => h.pipeline.handle(message, counters, NOW + 1000 * tick++),
+  } as unknown as IngestPipelineService;
+  const database = { connection: h.db } as unknown as DatabaseService;
+  const stats = new IngestStatsService();
+  const writer = new IngestWriterService(config, pipeline, database, stats);
+  const acks: string[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const notify = () => {
+    for (const w of waiters.filter((w) => acks.length >= w.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  return {
+    h,
+    writer,
+    stats,
+    acks,
+    submit(label, topic, payload, submitOptions = {}) {
+      writer.submit({
+        source: 'test',
+        topic,
+        payload: Buffer.from(JSON.stringify(payload)),
+        onCommitted: () => {
+          if (submitOptions.throwOnAck) throw new Error('ack failed: client disconnected');
+          submitOptions.onAck?.();
+          acks.push(label);
+          notify();
+        },
+      });
+    },
+    acked(n) {
+      if (acks.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+  };
+}
+
+describe('IngestWriterService', { timeout: 15_000 }, () => {
+  let r: Rig | undefined;
+  beforeEach(() => {
+    logs.length = 0;
+    for (const level of ['log', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => {
+        logs.push({ level, line: String(message) });
+      });
+    }
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    if (r) {
+      await r.writer.beforeApplicationShutdown();
+      await r.h.close();
+      r = undefined;
+    }
+    vi.restoreAllMocks();
+  });
+
+  it('commits FIFO batches of batchSize; counters applied per committed batch; onCommitted sees committed rows', async () => {
+    r = await rig({ batchSize: 3 });
+    const reader = new Database(r.h.database.dbPath, { readonly: true });
+    try {
+      const visibleAtAck: number[] = [];
+      for (let i = 1; i <= 7; i++) {
+        r.submit(`m${i}`, packetTopic(`obs${i % 2}`), { raw: uniquePacket(i) }, {
+          // another connection already sees the message's transmission: the commit happened first
+          onAck: () => visibleAtAck.push(reader.prepare('SELECT COUNT(*) FROM transmissions').pluck().get() as number),
+        });
+      }
+      r.writer.start();
+      await r.acked(7);
+      expect(r.acks).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+      expect(visibleAtAck).toEqual([3, 3, 3, 6, 6, 6, 7]);
+      expect(r.stats.snapshot().counters).toMatchObject({
+        messages_received: 7,
+        messages_processed: 7,
+        batches_committed: 3,
+        tx_inserted: 7,
+        obs_inserted: 7,
+        observer_upserts: 7,
+        commit_retries: 0,
+        message_errors: 0,
+      });
+      expect(r.h.count('transmissions')).toBe(7);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('TestDBStats: counters follow what was written (dupes, nodes, status, drops)', async () => {
+    r = await rig({ batchSize: 10 });
+    const advert = advertHex(identity(60), { nodeType: 2, name: 'R' });
+    r.submit('a', packetTopic('obs1'), { raw: advert });
+    r.submit('b', packetTopic('obs2'), { raw: advert });
+    r.submit('c', statusTopic('obs1'), { origin: 'x', stats: { noise_floor: -100 } });
+    r.submit('d', packetTopic('obs1'), { raw: 'zz' });
+    r.submit('e', packetTopic('obs1'), { raw: advertHex(identity(61), { nodeType: 2, name: 'Bad' }, { tamper: true }) });
+    r.submit('f', 'meshcore/status', { raw: advert });
+    r.writer.start();
+    await r.acked(6);
+    expect(r.stats.snapshot().counters).toMatchObject({
+      tx_inserted: 1,
+      tx_dupes: 1,
+      obs_inserted: 2,
+      node_upserts: 2,
+      observer_upserts: 3,
+      status_messages: 1,
+      decode_errors: 1,
+      sig_drops: 1,
+      walCommits: 2,
+      messages_processed: 6,
+    });
+    expect(r.stats.dropped('ignored_topic')).toBe(1);
+    expect(r.stats.summaryLine()).toBe('[stats] tx_inserted=1 tx_dupes=1 obs_inserted=2 node_upserts=2 observer_upserts=3 write_errors=0 sig_drops=1');
+  });
+
+  it('a message failing anywhere is logged on one sanitized line, counted and skipped; the rest of the batch commits', async () => {
+    const decoderBomb = uniquePacket(2);
+    r = await rig({
+      batchSize: 10,
+      decode: (raw, ctx, real) => {
+        if (raw === decoderBomb) throw new TypeError('decoder\nexploded\r\u001b[31m');
+        return real(raw, ctx);
+      },
+      wrapRepository: (real) =>
+        new Proxy(real, {
+          get(target, prop) {
+            const value = Reflect.get(target, prop) as unknown;
+            if (prop === 'upsertObserver') {
+              return (row: Parameters<IngestRepository['upsertObserver']>[0]) => {
+                if (row.id === 'poison') throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
+                target.upsertObserver(row);
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    });
+    r.submit('ok1', packetTopic('obs1'), { raw: uniquePacket(1) });
+    r.submit('bomb', 'meshcore/SJC/obs\nX/packets', { raw: decoderBomb });
+    r.submit('poison', packetTopic('poison'), { raw: uniquePacket(3) });
+    r.submit('ok2', packetTopic('obs2'), { raw: uniquePacket(4) });
+    r.writer.start();
+    await r.acked(4);
+    // skipped messages are final: they are acknowledged with the batch
+    expect(r.acks).toEqual(['ok1', 'bomb', 'poison', 'ok2']);
+    expect(r.h.rows('SELECT id FROM observers ORDER BY id').map((row) => row.id)).toEqual(['obs1', 'obs2']);
+    expect(r.h.count('transmissions')).toBe(2);
+    expect(r.stats.snapshot().counters).toMatchObject({ message_errors: 2, write_errors: 1, tx_inserted: 2, observer_upserts: 2, batches_committed: 1, messages_processed: 4 });
+    const skipped = logs.filter((l) => l.line.includes('skipped'));
+    expect(skipped.map((l) => l.level)).toEqual(['warn', 'warn']);
+    expect(skipped[0].line).toBe('[writer] message on meshcore/SJC/obs?X/packets from [test] skipped: decoder?exploded??[31m');
+    expect(skipped[1].line).toBe('[writer] message on meshcore/SJC/poison/packets from [test] skipped: CHECK constraint failed');
+    for (const l of skipped) expect(l.line).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('a commit blocked by another connection (SQLITE_BUSY) is retried with backoff; nothing lost, counted once', async () => {
+    r = await rig({ batchSize: 10 });
+    r.h.db.pragma('busy_timeout = 0');
+    const other = new Database(r.h.database.dbPath);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      for (let i = 1; i <= 3; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
+      r.writer.start();
+      await settle();
+      const retries = () => r!.stats.get('commit_retries');
+      expect(retries()).toBe(1);
+      expect(r.acks).toEqual([]);
+      expect(r.h.count('transmissions')).toBe(0);
+      expect(r.stats.get('tx_inserted')).toBe(0);
+
+      await vi.advanceTimersByTimeAsync(99);
+      await settle();
+      expect(retries()).toBe(1); // first backoff is 100 ms
+      await vi.advanceTimersByTimeAsync(1);
+      await settle();
+      expect(retries()).toBe(2); // still locked
+
+      other.exec('ROLLBACK');
+      await vi.advanceTimersByTimeAsync(199);
+      await settle();
+      expect(r.acks).toEqual([]); // second backoff is 200 ms
+      await vi.advanceTimersByTimeAsync(1);
+      await r.acked(3);
+      expect(r.acks).toEqual(['m1', 'm2', 'm3']);
+      expect(r.h.count('transmissions')).toBe(3);
+      expect(r.stats.snapshot().counters).toMatchObject({ commit_retries: 2, tx_inserted: 3, obs_inserted: 3, batches_committed: 1, messages_processed: 3, message_errors: 0 });
+      const retryLines = logs.filter((l) => l.line.includes('retrying in')).map((l) => l.line);
+      expect(retryLines).toHaveLength(2);
+      expect(retryLines[0]).toMatch(/^\[writer\] commit of 3 message\(s\) failed: .*database is locked.*; retrying in 100 ms \(nothing is dropped\)$/);
+      expect(retryLines[1]).toContain('retrying in 200 ms');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('an infrastructure error inside a message (SQLITE_FULL) rolls the batch back and retries it whole; counters counted once', async () => {
+    let failures = 0;
+    r = await rig({
+      batchSize: 10,
+      wrapRepository: (real) =>
+        new Proxy(real, {
+          get(target, prop) {
+            const value = Reflect.get(target, prop) as unknown;
+            if (prop === 'insertTransmission') {
+              return (row: Parameters<IngestRepository['insertTransmission']>[0]) => {
+                if (row.rawHex === uniquePacket(2) && failures === 0) {
+                  failures++;
+                  throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+                }
+                return target.insertTransmission(row);
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    for (let i = 1; i <= 3; i++) r.submit(`m${i}`, packetTopic(`obs${i}`), { raw: uniquePacket(i) });
+    r.writer.start();
+    await settle();
+    expect(r.stats.get('commit_retries')).toBe(1);
+    expect(r.h.count('transmissions')).toBe(0); // m1 was rolled back with the batch
+    expect(r.acks).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    await r.acked(3);
+    expect(r.h.count('transmissions')).toBe(3);
+    expect(r.stats.snapshot().counters).toMatchObject({ commit_retries: 1, tx_inserted: 3, observer_upserts: 3, message_errors: 0, write_errors: 0, batches_committed: 1 });
+  });
+
+  it('an onCommitted callback that throws does not stop the writer or the other acknowledgements', async () => {
+    r = await rig({ batchSize: 2 });
+    r.submit('m1', packetTopic('obs1'), { raw: uniquePacket(1) }, { throwOnAck: true });
+    r.submit('m2', packetTopic('obs1'), { raw: uniquePacket(2) });
+    r.submit('m3', packetTopic('obs1'), { raw: uniquePacket(3) });
+    r.writer.start();
+    await r.acked(2);
+    expect(r.acks).toEqual(['m2', 'm3']);
+    expect(r.h.count('transmissions')).toBe(3);
+    expect(r.stats.get('batches_committed')).toBe(2);
+    expect(r.writer.running).toBe(true);
+    expect(logs.filter((l) => l.line.includes('failed after commit'))).toEqual([
+      { level: 'warn', line: '[writer] acknowledgement of meshcore/SJC/obs1/packets failed after commit: ack failed: client disconnected' },
+    ]);
+  });
+
+  it('TestConcurrentWrites: 20 interleaved producers, exact row counts, no busy errors or retries', async () => {
+    r = await rig({ batchSize: 40, flushIntervalMs: 2 });
+    const reader = new Database(r.h.database.dbPath, { readonly: true });
+    const producers = 20;
+    const perProducer = 25;
+    try {
+      r.writer.start();
+      const readCounts: number[] = [];
+      await Promise.all(
+        Array.from({ length: producers }, async (_, p) => {
+          for (let i = 0; i < perProducer; i++) {
+            r!.submit(`p${p}-${i}`, packetTopic(`producer${p}`), { raw: uniquePacket(p * perProducer + i), SNR: p });
+            // a concurrent reader on its own connection never blocks the writer (WAL)
+            readCounts.push(reader.prepare('SELECT COUNT(*) FROM transmissions').pluck().get() as number);
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+        }),
+      );
+      await r.acked(producers * perProducer);
+      expect(r.h.count('transmissions')).toBe(producers * perProducer);
+      expect(r.h.count('observations')).toBe(producers * perProducer);
+      expect(r.h.count('observers')).toBe(producers);
+      expect(r.h.value('SELECT MIN(packet_count) FROM observers')).toBe(perProducer);
+      expect(r.stats.snapshot().counters).toMatchObject({
+        messages_processed: producers * perProducer,
+        tx_inserted: producers * perProducer,
+        commit_retries: 0,
+        message_errors: 0,
+        write_errors: 0,
+      });
+      // the reader saw a non-decreasing committed count
+      expect(readCounts).toEqual([...readCounts].sort((a, b) => a - b));
+      // each producer's messages were acknowledged in submission order
+      for (let p = 0; p < producers; p++) {
+        const mine = r.acks.filter((a) => a.startsWith(`p${p}-`));
+        expect(mine).toEqual(Array.from({ length: perProducer }, (_, i) => `p${p}-${i}`));
+      }
+    } finally {
+      reader.close();
+    }
+  });
+});
