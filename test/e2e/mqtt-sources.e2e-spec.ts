@@ -123,12 +123,16 @@ describe('e2e: broker restart (issue 5, 7b) and credentials (7c)', () => {
     expect(down.disconnectCount).toBe(1);
     expect(down.lastError).toBeTruthy();
     expect(down.broker).toBe(`tcp://ingest:****@127.0.0.1:${broker.port}`);
+    // Readiness follows the sources: no source connected → not ready (but alive).
+    expect(await ingestor.fetchStatusCode('/api/health/ready')).toBe(503);
+    expect(await ingestor.fetchStatusCode('/api/health/live')).toBe(200);
 
     await broker.start();
     await ingestor.waitFor(async () => (await status())[0].connectCount === 2, 40_000, 'reconnect');
     const up = (await status())[0];
     expect(up.connected).toBe(true);
     expect(up.lastError).toBeUndefined();
+    expect(await ingestor.fetchStatusCode('/api/health/ready')).toBe(200);
 
     await ingestor.waitFor(() => (ingestor.logs.match(/\[secured\] subscribed to/g) ?? []).length >= 2, 10_000, 'resubscribed');
     pub = await publisher(broker.url, { username: 'ingest', password: PASSWORD });

@@ -1,8 +1,17 @@
 /** Time text formats shared with the CoreScope database. */
 
+let memoSecond = Number.NaN;
+let memoText = '';
+
 /** Go time.RFC3339 of a UTC instant, second precision: 2026-07-18T09:47:37Z. */
 export function toRfc3339(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`; // drop the milliseconds of 2026-07-18T09:47:37.123Z
+  // Called several times per message with the same second: remember the last one.
+  const second = Math.floor(ms / 1000);
+  if (second !== memoSecond) {
+    memoText = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    memoSecond = second;
+  }
+  return memoText;
 }
 
 /** Unix seconds of an instant (floor). */

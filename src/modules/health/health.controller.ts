@@ -1,10 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { IngestWriterService } from '../ingest/ingest-writer.service';
+import { MqttSourcePool } from '../mqtt/mqtt-source-pool.service';
 import { DatabaseService } from '../persistence/database.service';
 
 /**
- * Liveness answers "is the process responsive"; readiness answers "is data flowing into the
- * database" — the distinction CoreScope's container lacked (it stayed healthy with ingest dead).
+ * Liveness answers "is the process responsive"; readiness answers "can data flow into the
+ * database": database open, write path running, at least one MQTT source connected — the
+ * distinction CoreScope's container lacked (it stayed healthy with ingest dead).
  */
 @Controller('api/health')
 export class HealthController {
@@ -12,6 +15,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly database: DatabaseService,
+    private readonly writer: IngestWriterService,
+    private readonly mqtt: MqttSourcePool,
   ) {}
 
   @Get('live')
@@ -23,7 +28,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.databaseCheck()]);
+    return this.health.check([() => this.databaseCheck(), () => this.writePathCheck(), () => this.mqttCheck()]);
   }
 
   private databaseCheck() {
@@ -34,5 +39,17 @@ export class HealthController {
     } catch (err) {
       return indicator.down({ error: (err as Error).message });
     }
+  }
+
+  private writePathCheck() {
+    const indicator = this.indicators.check('writePath');
+    const details = { pending: this.writer.buffer.pending, capacity: this.writer.buffer.capacity };
+    return this.writer.running ? indicator.up(details) : indicator.down({ ...details, reason: 'start-up maintenance still running' });
+  }
+
+  private mqttCheck() {
+    const indicator = this.indicators.check('mqtt');
+    const details = { connected: this.mqtt.connectedCount(), sources: this.mqtt.sourceCount };
+    return details.connected > 0 ? indicator.up(details) : indicator.down({ ...details, reason: 'no MQTT source connected' });
   }
 }

@@ -9,11 +9,23 @@ import { IngestMessage } from './ingest-message';
 import { PathResolver } from './path-resolution/path-resolver';
 import { IngestPipeline } from './pipeline/ingest-pipeline';
 
-/** Nest wrapper of the pipeline: wires config, decoder and the repository on the open database. */
+type LogLevel = 'log' | 'warn' | 'debug';
+
+/**
+ * Nest wrapper of the pipeline: wires config, decoder and the repository on the open database.
+ * Pipeline log lines are held until the writer knows the attempt committed: a batch that is
+ * rolled back and run again must not log its messages twice.
+ */
 @Injectable()
 export class IngestPipelineService implements OnModuleInit {
   private readonly logger = new Logger('Ingest');
   private pipeline?: IngestPipeline;
+  private readonly heldLines: Array<[LogLevel, string]> = [];
+  private readonly heldLogger = {
+    log: (m: string) => this.hold('log', m),
+    warn: (m: string) => this.hold('warn', m),
+    debug: (m: string) => this.hold('debug', m),
+  };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,8 +40,24 @@ export class IngestPipelineService implements OnModuleInit {
       context: this.decoder.context,
       repository: new SqliteIngestRepository(this.database.connection),
       resolver: new PathResolver(),
-      logger: this.logger,
+      logger: this.heldLogger,
     });
+  }
+
+  /** Emits the lines of the committed attempt. */
+  flushLogs(): void {
+    for (const [level, line] of this.heldLines) this.logger[level](line);
+    this.heldLines.length = 0;
+  }
+
+  /** Forgets the lines of a rolled-back attempt (it runs again). */
+  discardLogs(): void {
+    this.heldLines.length = 0;
+  }
+
+  private hold(level: LogLevel, line: string): void {
+    // Bounded: a pathological batch cannot hold unbounded text.
+    if (this.heldLines.length < 10_000) this.heldLines.push([level, line]);
   }
 
   handle(message: IngestMessage, counters: IngestCounters, nowMs?: number): void {

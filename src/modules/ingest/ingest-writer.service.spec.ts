@@ -41,6 +41,8 @@ async function rig(options: HarnessOptions & { batchSize: number; flushIntervalM
   const pipeline = {
     // explicit, monotonically increasing ingest clock (one second per handled message)
     handle: (message: IngestMessage, counters: Parameters<IngestPipelineService['handle']>[1]) => h.pipeline.handle(message, counters, NOW + 1000 * tick++),
+    flushLogs: () => undefined,
+    discardLogs: () => undefined,
   } as unknown as IngestPipelineService;
   const database = { connection: h.db } as unknown as DatabaseService;
   const stats = new IngestStatsService();
@@ -168,10 +170,10 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
         new Proxy(real, {
           get(target, prop) {
             const value = Reflect.get(target, prop) as unknown;
-            if (prop === 'upsertObserver') {
-              return (row: Parameters<IngestRepository['upsertObserver']>[0]) => {
+            if (prop === 'upsertPacketObserver') {
+              return (row: Parameters<IngestRepository['upsertPacketObserver']>[0]) => {
                 if (row.id === 'poison') throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
-                target.upsertObserver(row);
+                return target.upsertPacketObserver(row);
               };
             }
             return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

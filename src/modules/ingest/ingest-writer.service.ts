@@ -178,6 +178,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       const batchCounters = new IngestCounters();
       try {
         this.commitOnce(batch, batchCounters);
+        this.pipeline.flushLogs();
         batchCounters.add('batches_committed');
         batchCounters.add('messages_processed', batch.length);
         this.stats.commit(batchCounters);
@@ -191,6 +192,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         }
         return;
       } catch (err) {
+        this.pipeline.discardLogs();
         if (!(err instanceof BatchAbortedError)) throw err;
         this.stats.add('commit_retries');
         this.logger.warn(
@@ -239,8 +241,11 @@ export class IngestWriterService implements BeforeApplicationShutdown {
           `[writer] message on ${sanitizeLogText(message.topic)} from [${message.source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
         );
       },
-      // The first attempt was rolled back: its counts never happened.
-      () => batchCounters.reset(),
+      // The first attempt was rolled back: its counts and log lines never happened.
+      () => {
+        batchCounters.reset();
+        this.pipeline.discardLogs();
+      },
     );
   }
 }

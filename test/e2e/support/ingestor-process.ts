@@ -65,6 +65,10 @@ export class IngestorProcess {
     return (await res.json()) as T;
   }
 
+  async fetchStatusCode(path: string): Promise<number> {
+    return (await fetch(this.url + path)).status;
+  }
+
   async fetchText(path: string): Promise<string> {
     return (await fetch(this.url + path)).text();
   }

@@ -172,6 +172,9 @@ export class IngestPipeline {
     const now = toRfc3339(nowMs);
 
     const envelope = resolveEnvelopeTime(msg.timestamp, nowMs);
+    if (envelope.note) {
+      this.deps.logger.debug(`MQTT [${tag}] ${envelope.note} from observer ${truncateId(observerId)}, using ingest time`);
+    }
     if (envelope.naiveSkewSec !== undefined && observerId) {
       this.deps.repository.recordNaiveSkew(observerId, envelope.naiveSkewSec, now, toRfc3339(nowMs - DAY_MS));
     }
@@ -220,12 +223,14 @@ export class IngestPipeline {
 
     // Deliberate difference (README): the observer row is written before the observation, so the
     // first packet of a new observer gets its observer_idx instead of NULL (reference quirk 1).
+    let observerIdx: number | undefined;
     if (observerId) {
-      this.deps.repository.upsertObserver({ id: observerId, name: origin, iata: (payloadRegion || region).trim().toUpperCase(), now });
+      const iata = (payloadRegion || region).trim().toUpperCase();
+      observerIdx = this.deps.repository.upsertPacketObserver({ id: observerId, name: origin, iata, now });
       counters.add('observer_upserts');
     }
 
-    const isNew = this.insertTransmission(this.transmissionData(packet), observerId, fields, raw, nowMs, counters);
+    const isNew = this.insertTransmission(this.transmissionData(packet), observerId, fields, raw, nowMs, counters, observerIdx);
 
     if (advert) {
       const pk = advert.pubKey;
@@ -273,6 +278,8 @@ export class IngestPipeline {
     observationRawHex: string,
     nowMs: number,
     counters: IngestCounters,
+    /** The observer's rowid when the caller has just upserted it (observer packets). */
+    knownObserverIdx?: number,
   ): boolean {
     if (!data.hash) return false;
     const repo = this.deps.repository;
@@ -302,8 +309,8 @@ export class IngestPipeline {
       counters.add('tx_inserted');
       isNew = true;
     }
-    let observerIdx: number | null = null;
-    if (observerId) {
+    let observerIdx: number | null = knownObserverIdx ?? null;
+    if (observerId && knownObserverIdx === undefined) {
       const rowid = repo.findObserverRowid(observerId);
       if (rowid !== undefined) {
         observerIdx = rowid;
@@ -323,7 +330,8 @@ export class IngestPipeline {
       resolvedPath: this.deps.resolver.resolve(data.hops, data.fromPubkey),
     });
     counters.add('obs_inserted');
-    repo.raiseTransmissionLastSeen(transmissionId, epoch);
+    // A new row already has last_seen = epoch; an old one only moves forward.
+    if (existing && epoch > existing.lastSeen) repo.raiseTransmissionLastSeen(transmissionId, epoch);
     counters.add('walCommits');
     return isNew;
   }

@@ -98,17 +98,22 @@ export interface ClientReceptionInsert {
 }
 
 export interface IngestRepository {
-  findTransmissionByHash(hash: string): { id: number; firstSeen: string } | undefined;
+  findTransmissionByHash(hash: string): { id: number; firstSeen: string; lastSeen: number } | undefined;
   insertTransmission(row: TransmissionInsert): number;
   moveTransmissionFirstSeen(id: number, firstSeen: string): void;
   findObserverRowid(observerId: string): number | undefined;
-  /** Sets last_seen and last_packet_at of an observer to now (never backwards). */
+  /** Sets last_seen and last_packet_at of an observer to now. */
   markObserverPacket(rowid: number, now: string): void;
   upsertObservation(row: ObservationUpsert): void;
   /** Raises transmissions.last_seen to the observation time (never lowers it). */
   raiseTransmissionLastSeen(id: number, epoch: number): void;
-  /** Insert-or-update plus reactivation of a soft-deleted observer. */
+  /** Insert-or-update plus reactivation of a soft-deleted observer (status messages). */
   upsertObserver(row: ObserverUpsert): void;
+  /**
+   * The same upsert for an observer packet, which also stamps last_packet_at (what the reference
+   * does right after, in InsertTransmission); returns the observer's rowid (observations.observer_idx).
+   */
+  upsertPacketObserver(row: ObserverUpsert): number;
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void;
   insertObserverMetrics(row: ObserverMetricsRow): void;
   upsertNode(row: NodeUpsert): void;

@@ -62,11 +62,11 @@ describe('SqliteIngestRepository', () => {
   });
 
   describe('transmissions', () => {
-    it('insert returns monotonically increasing ids; lookup by hash returns id and first_seen', () => {
+    it('insert returns monotonically increasing ids; lookup by hash returns id, first_seen and last_seen', () => {
       const a = repo.insertTransmission(tx());
       const b = repo.insertTransmission(tx({ hash: 'fedcba9876543210' }));
       expect(b).toBeGreaterThan(a);
-      expect(repo.findTransmissionByHash('0123456789abcdef')).toEqual({ id: a, firstSeen: '2026-07-18T12:00:00Z' });
+      expect(repo.findTransmissionByHash('0123456789abcdef')).toEqual({ id: a, firstSeen: '2026-07-18T12:00:00Z', lastSeen: tx().lastSeen });
       expect(repo.findTransmissionByHash('nope')).toBeUndefined();
       expect(get('SELECT created_at FROM transmissions WHERE id = ?', a)).toMatchObject({ created_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/) });
     });
@@ -109,6 +109,32 @@ describe('SqliteIngestRepository', () => {
   });
 
   describe('observers', () => {
+    it('upsertPacketObserver equals the reference sequence (upsert, reactivate, stamp last_packet_at) and returns the rowid', () => {
+      // The reference's three statements, run by hand on a second observer with the same history.
+      const referenceSequence = (id: string, now: string) => {
+        repo.upsertObserver({ id, name: 'n', iata: 'SJC', now });
+        const rowid = repo.findObserverRowid(id)!;
+        repo.markObserverPacket(rowid, now);
+        return rowid;
+      };
+      for (const id of ['folded', 'reference']) {
+        db.prepare("INSERT INTO observers (id, name, last_seen, last_packet_at, inactive, packet_count) VALUES (?, 'old', '2026-07-01T00:00:00Z', '2026-07-01T00:00:00Z', 1, 5)").run(id);
+      }
+      db.prepare("INSERT INTO observers (id, inactive) VALUES ('nullinactive', NULL)").run();
+      const rowid = repo.upsertPacketObserver({ id: 'folded', name: 'n', iata: 'SJC', now: '2026-07-18T12:00:00Z' });
+      referenceSequence('reference', '2026-07-18T12:00:00Z');
+      const cols = 'name, iata, last_seen, first_seen, packet_count, last_packet_at, inactive, can_relay, can_relay_seen';
+      expect(get(`SELECT ${cols} FROM observers WHERE id = 'folded'`)).toEqual(get(`SELECT ${cols} FROM observers WHERE id = 'reference'`));
+      expect(rowid).toBe(repo.findObserverRowid('folded'));
+      expect(get("SELECT inactive, last_packet_at FROM observers WHERE id = 'folded'")).toEqual({ inactive: 0, last_packet_at: '2026-07-18T12:00:00Z' });
+      // A NULL inactive stays NULL, as the reference's `WHERE inactive = 1` leaves it.
+      repo.upsertPacketObserver({ id: 'nullinactive', name: 'n', iata: 'SJC', now: '2026-07-18T12:00:00Z' });
+      expect(get("SELECT inactive FROM observers WHERE id = 'nullinactive'")).toEqual({ inactive: null });
+      // A brand-new observer gets last_packet_at and a rowid.
+      const fresh = repo.upsertPacketObserver({ id: 'new', name: 'n', iata: 'SJC', now: '2026-07-18T12:00:00Z' });
+      expect(get('SELECT id, last_packet_at, packet_count FROM observers WHERE rowid = ?', fresh)).toEqual({ id: 'new', last_packet_at: '2026-07-18T12:00:00Z', packet_count: 1 });
+    });
+
     it('TestUpsertObserver: insert then update; first_seen only on insert; packet_count counts upserts', () => {
       repo.upsertObserver({ id: 'o1', name: 'First', iata: 'SJC', now: '2026-07-18T12:00:00Z' });
       repo.upsertObserver({ id: 'o1', name: '', iata: 'LAX', now: '2026-07-18T13:00:00Z' });

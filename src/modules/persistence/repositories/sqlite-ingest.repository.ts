@@ -14,6 +14,47 @@ type Statement = BetterSqlite3.Statement;
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
+/**
+ * UpsertObserverAt of the reference (ingestor-spec §3.5) in one statement: the reactivation
+ * (`UPDATE … SET inactive = 0 WHERE inactive = 1`) is folded into the update, and for observer
+ * packets so is the last_packet_at stamp of InsertTransmission — same row afterwards, fewer
+ * statements on the hot path.
+ */
+function observerUpsertSql(forPacket: boolean): string {
+  return `INSERT INTO observers (id, name, iata, last_seen, first_seen, packet_count, model, firmware, client_version, radio,
+       battery_mv, uptime_secs, noise_floor, can_relay, can_relay_seen${forPacket ? ', last_packet_at' : ''})
+     VALUES (@id, @name, @iata, @now, @now, 1, @model, @firmware, @clientVersion, @radio,
+       @batteryMv, @uptimeSecs, @noiseFloor, COALESCE(@canRelay, 1), CASE WHEN @canRelay IS NULL THEN 0 ELSE 1 END${forPacket ? ', @now' : ''})
+     ON CONFLICT(id) DO UPDATE SET
+       name = COALESCE(@name, name), iata = COALESCE(@iata, iata),
+       last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + 1,
+       model = COALESCE(@model, model), firmware = COALESCE(@firmware, firmware),
+       client_version = COALESCE(@clientVersion, client_version), radio = COALESCE(@radio, radio),
+       battery_mv = COALESCE(@batteryMv, battery_mv), uptime_secs = COALESCE(@uptimeSecs, uptime_secs),
+       noise_floor = COALESCE(@noiseFloor, noise_floor), can_relay = COALESCE(@canRelay, can_relay),
+       can_relay_seen = CASE WHEN @canRelay IS NULL THEN can_relay_seen ELSE 1 END,
+       inactive = CASE WHEN inactive = 1 THEN 0 ELSE inactive END${
+         forPacket ? ",\n       last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)" : ''
+       }${forPacket ? '\n     RETURNING rowid' : ''}`;
+}
+
+function observerParams(row: ObserverUpsert): Record<string, unknown> {
+  return {
+    id: row.id,
+    name: row.name,
+    iata: row.iata,
+    now: row.now,
+    model: orNull(row.model),
+    firmware: orNull(row.firmware),
+    clientVersion: orNull(row.clientVersion),
+    radio: orNull(row.radio),
+    batteryMv: orNull(row.batteryMv),
+    uptimeSecs: orNull(row.uptimeSecs),
+    noiseFloor: orNull(row.noiseFloor),
+    canRelay: orNull(row.canRelay),
+  };
+}
+
 /** The reference's SQL, prepared once on the single connection. */
 export class SqliteIngestRepository implements IngestRepository {
   private readonly selectTxByHash: Statement;
@@ -24,7 +65,7 @@ export class SqliteIngestRepository implements IngestRepository {
   private readonly upsertObs: Statement;
   private readonly raiseTxLastSeen: Statement;
   private readonly upsertObserverStmt: Statement;
-  private readonly reactivateObserver: Statement;
+  private readonly upsertPacketObserverStmt: Statement;
   private readonly naiveSkew: Statement;
   private readonly insertMetrics: Statement;
   private readonly upsertNodeStmt: Statement;
@@ -41,7 +82,7 @@ export class SqliteIngestRepository implements IngestRepository {
   private readonly selectEdges: Statement;
 
   constructor(private readonly db: BetterSqlite3.Database) {
-    this.selectTxByHash = db.prepare('SELECT id, first_seen AS firstSeen FROM transmissions WHERE hash = ?');
+    this.selectTxByHash = db.prepare('SELECT id, first_seen AS firstSeen, last_seen AS lastSeen FROM transmissions WHERE hash = ?');
     this.insertTx = db.prepare(
       `INSERT INTO transmissions (raw_hex, hash, first_seen, route_type, payload_type, payload_version, decoded_json,
          channel_hash, scope_name, from_pubkey, last_seen)
@@ -64,21 +105,8 @@ export class SqliteIngestRepository implements IngestRepository {
          raw_hex = COALESCE(excluded.raw_hex, raw_hex), resolved_path = COALESCE(excluded.resolved_path, resolved_path)`,
     );
     this.raiseTxLastSeen = db.prepare('UPDATE transmissions SET last_seen = @epoch WHERE id = @id AND last_seen < @epoch');
-    this.upsertObserverStmt = db.prepare(
-      `INSERT INTO observers (id, name, iata, last_seen, first_seen, packet_count, model, firmware, client_version, radio,
-         battery_mv, uptime_secs, noise_floor, can_relay, can_relay_seen)
-       VALUES (@id, @name, @iata, @now, @now, 1, @model, @firmware, @clientVersion, @radio,
-         @batteryMv, @uptimeSecs, @noiseFloor, COALESCE(@canRelay, 1), CASE WHEN @canRelay IS NULL THEN 0 ELSE 1 END)
-       ON CONFLICT(id) DO UPDATE SET
-         name = COALESCE(@name, name), iata = COALESCE(@iata, iata),
-         last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + 1,
-         model = COALESCE(@model, model), firmware = COALESCE(@firmware, firmware),
-         client_version = COALESCE(@clientVersion, client_version), radio = COALESCE(@radio, radio),
-         battery_mv = COALESCE(@batteryMv, battery_mv), uptime_secs = COALESCE(@uptimeSecs, uptime_secs),
-         noise_floor = COALESCE(@noiseFloor, noise_floor), can_relay = COALESCE(@canRelay, can_relay),
-         can_relay_seen = CASE WHEN @canRelay IS NULL THEN can_relay_seen ELSE 1 END`,
-    );
-    this.reactivateObserver = db.prepare('UPDATE observers SET inactive = 0 WHERE id = ? AND inactive = 1');
+    this.upsertObserverStmt = db.prepare(observerUpsertSql(false));
+    this.upsertPacketObserverStmt = db.prepare(observerUpsertSql(true)).pluck();
     this.naiveSkew = db.prepare(
       `INSERT INTO observers (id, clock_skew_seconds, clock_skew_count_24h, clock_last_naive_at) VALUES (@id, @skew, 1, @now)
        ON CONFLICT(id) DO UPDATE SET
@@ -121,8 +149,8 @@ export class SqliteIngestRepository implements IngestRepository {
     this.selectEdges = db.prepare('SELECT node_a, node_b FROM neighbor_edges').raw();
   }
 
-  findTransmissionByHash(hash: string): { id: number; firstSeen: string } | undefined {
-    return this.selectTxByHash.get(hash) as { id: number; firstSeen: string } | undefined;
+  findTransmissionByHash(hash: string): { id: number; firstSeen: string; lastSeen: number } | undefined {
+    return this.selectTxByHash.get(hash) as { id: number; firstSeen: string; lastSeen: number } | undefined;
   }
 
   insertTransmission(row: TransmissionInsert): number {
@@ -150,21 +178,11 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   upsertObserver(row: ObserverUpsert): void {
-    this.upsertObserverStmt.run({
-      id: row.id,
-      name: row.name,
-      iata: row.iata,
-      now: row.now,
-      model: orNull(row.model),
-      firmware: orNull(row.firmware),
-      clientVersion: orNull(row.clientVersion),
-      radio: orNull(row.radio),
-      batteryMv: orNull(row.batteryMv),
-      uptimeSecs: orNull(row.uptimeSecs),
-      noiseFloor: orNull(row.noiseFloor),
-      canRelay: orNull(row.canRelay),
-    });
-    this.reactivateObserver.run(row.id);
+    this.upsertObserverStmt.run(observerParams(row));
+  }
+
+  upsertPacketObserver(row: ObserverUpsert): number {
+    return this.upsertPacketObserverStmt.get(observerParams(row)) as number;
   }
 
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void {
