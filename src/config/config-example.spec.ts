@@ -57,6 +57,7 @@ describe('config.example.json', () => {
     expect(config.ingest).toEqual(defaults.ingest);
     expect(config.watchdog).toEqual(defaults.watchdog);
     expect(config.log).toEqual(defaults.log);
+    expect(config.maintenance).toEqual(defaults.maintenance);
     expect(config.ingestBufferSize).toBe(defaults.ingestBufferSize);
     expect(config.neighborEdgesMaxAgeDays).toBe(defaults.neighborEdgesMaxAgeDays);
   });

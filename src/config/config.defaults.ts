@@ -29,4 +29,13 @@ export const CONFIG_DEFAULTS = {
   ingest: { batchSize: 500, flushIntervalMs: 50 },
   watchdog: { intervalSec: 60, thresholdSec: 300 },
   log: { format: 'text', level: 'log' },
+  maintenance: {
+    nodeRetentionIntervalMin: 60,
+    dailyJobsIntervalHours: 24,
+    walCheckpointIntervalMin: 60,
+    neighborBuilderIntervalSec: 60,
+    pruneQueueIntervalSec: 15,
+    multibyteIntervalMin: 5,
+    deleteChunkRows: 5000,
+  },
 } as const;

@@ -340,6 +340,23 @@ export class LogFileDto {
   level?: (typeof LOG_LEVELS)[number];
 }
 
+/**
+ * Upper bounds keep every period far below Node's timer limit (2^31 - 1 ms, about 24.8 days): a longer
+ * delay would silently fire after 1 ms.
+ */
+export const MAX_MAINTENANCE_PERIOD = { minutes: 10_080, hours: 168, seconds: 86_400 } as const;
+export const MAX_DELETE_CHUNK_ROWS = 1_000_000;
+
+export class MaintenanceFileDto {
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.minutes }) nodeRetentionIntervalMin?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.hours }) dailyJobsIntervalHours?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.minutes }) walCheckpointIntervalMin?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.seconds }) neighborBuilderIntervalSec?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.seconds }) pruneQueueIntervalSec?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_MAINTENANCE_PERIOD.minutes }) multibyteIntervalMin?: number;
+  @IsOptional() @IsGoInt({ min: 1, max: MAX_DELETE_CHUNK_ROWS }) deleteChunkRows?: number;
+}
+
 /** The whole file. Every key is optional: a missing or empty file means "all defaults". */
 export class ConfigFileDto {
   @IsOptional() @IsGoString() dbPath?: string;
@@ -368,4 +385,5 @@ export class ConfigFileDto {
   @IsOptional() @NestedDto(() => IngestFileDto) ingest?: IngestFileDto;
   @IsOptional() @NestedDto(() => WatchdogFileDto) watchdog?: WatchdogFileDto;
   @IsOptional() @NestedDto(() => LogFileDto) log?: LogFileDto;
+  @IsOptional() @NestedDto(() => MaintenanceFileDto) maintenance?: MaintenanceFileDto;
 }

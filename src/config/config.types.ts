@@ -92,6 +92,25 @@ export interface AppConfig {
   /** Stall watchdog (ingestor-spec §2.6). */
   readonly watchdog: { readonly intervalSec: number; readonly thresholdSec: number };
   readonly log: { readonly format: 'text' | 'json'; readonly level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
+  /** Periods of the maintenance schedules (ingestor-spec §5.1) and the size of one delete transaction. */
+  readonly maintenance: MaintenanceConfig;
+}
+
+/**
+ * Defaults are the reference's fixed periods. The first-run staggers (30 s, 90 s, 2 min, 4 min) are not
+ * configurable: they only spread the first runs apart after start-up.
+ */
+export interface MaintenanceConfig {
+  /** MoveStaleNodes + incremental vacuum. */
+  readonly nodeRetentionIntervalMin: number;
+  /** Observer, metrics/dropped-packet, packet, client-RX and neighbor-edge retention. */
+  readonly dailyJobsIntervalHours: number;
+  readonly walCheckpointIntervalMin: number;
+  readonly neighborBuilderIntervalSec: number;
+  readonly pruneQueueIntervalSec: number;
+  readonly multibyteIntervalMin: number;
+  /** Rows deleted per transaction by the retention prunes; the event loop runs between transactions. */
+  readonly deleteChunkRows: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -98,6 +98,15 @@ describe('reading the file (§1.1)', () => {
       ingest: { batchSize: 500, flushIntervalMs: 50 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },
+      maintenance: {
+        nodeRetentionIntervalMin: 60,
+        dailyJobsIntervalHours: 24,
+        walCheckpointIntervalMin: 60,
+        neighborBuilderIntervalSec: 60,
+        pruneQueueIntervalSec: 15,
+        multibyteIntervalMin: 5,
+        deleteChunkRows: 5000,
+      },
     } satisfies AppConfig);
   });
 
@@ -689,8 +698,18 @@ describe('our own keys', () => {
       ingest: { batchSize: 2000, flushIntervalMs: 250 },
       watchdog: { intervalSec: 15, thresholdSec: 120.5 },
       log: { format: 'json', level: 'debug' },
+      maintenance: { nodeRetentionIntervalMin: 30, deleteChunkRows: 250 },
     });
     expect(config.http).toEqual({ port: 9100, host: '127.0.0.1' });
+    expect(config.maintenance).toEqual({
+      nodeRetentionIntervalMin: 30,
+      dailyJobsIntervalHours: 24,
+      walCheckpointIntervalMin: 60,
+      neighborBuilderIntervalSec: 60,
+      pruneQueueIntervalSec: 15,
+      multibyteIntervalMin: 5,
+      deleteChunkRows: 250,
+    });
     expect(config.ingest).toEqual({ batchSize: 2000, flushIntervalMs: 250 });
     expect(config.watchdog).toEqual({ intervalSec: 15, thresholdSec: 120.5 });
     expect(config.log).toEqual({ format: 'json', level: 'debug' });
@@ -716,6 +735,15 @@ describe('our own keys', () => {
     [{ ingest: { flushIntervalMs: 60001 } }, 'ingest.flushIntervalMs', 'must be an integer between 1 and 60000'],
     [{ watchdog: { intervalSec: 0.5 } }, 'watchdog.intervalSec', 'must be a number >= 1'],
     [{ watchdog: { thresholdSec: 0 } }, 'watchdog.thresholdSec', 'must be a number >= 1'],
+    [{ maintenance: { nodeRetentionIntervalMin: 0 } }, 'maintenance.nodeRetentionIntervalMin', 'must be an integer between 1 and 10080'],
+    [{ maintenance: { dailyJobsIntervalHours: 1.5 } }, 'maintenance.dailyJobsIntervalHours', 'must be an integer between 1 and 168'],
+    [{ maintenance: { dailyJobsIntervalHours: 169 } }, 'maintenance.dailyJobsIntervalHours', 'must be an integer between 1 and 168'],
+    [{ maintenance: { walCheckpointIntervalMin: -60 } }, 'maintenance.walCheckpointIntervalMin', 'must be an integer between 1 and 10080'],
+    [{ maintenance: { neighborBuilderIntervalSec: '60' } }, 'maintenance.neighborBuilderIntervalSec', 'must be an integer between 1 and 86400'],
+    [{ maintenance: { pruneQueueIntervalSec: 86401 } }, 'maintenance.pruneQueueIntervalSec', 'must be an integer between 1 and 86400'],
+    [{ maintenance: { multibyteIntervalMin: 0 } }, 'maintenance.multibyteIntervalMin', 'must be an integer between 1 and 10080'],
+    [{ maintenance: { deleteChunkRows: 0 } }, 'maintenance.deleteChunkRows', 'must be an integer between 1 and 1000000'],
+    [{ maintenance: 5 }, 'maintenance', 'must be an object, not a number'],
     [{ log: { format: 'xml' } }, 'log.format', 'must be one of: text, json'],
     [{ log: { level: 'info' } }, 'log.level', 'must be one of: error, warn, log, debug, verbose'],
     [{ mqttSources: [source({ qos: 2 })] }, 'mqttSources[0].qos', 'must be 0 or 1'],

@@ -164,6 +164,11 @@ function positiveOr(value: number | undefined, fallback: number): number {
   return value !== undefined && value > 0 ? value : fallback;
 }
 
+/** The properties of a validated block that were actually given (class-transformer may leave undefined ones). */
+function definedOnly<T extends object>(block: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(block ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** Go's zero value for a null element of a []string. */
 function stringsOrEmpty(values: readonly (string | null)[] | undefined): string[] {
   return (values ?? []).map((value) => value ?? '');
@@ -243,6 +248,7 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
       format: file.log?.format ?? CONFIG_DEFAULTS.log.format,
       level: file.log?.level ?? CONFIG_DEFAULTS.log.level,
     },
+    maintenance: { ...CONFIG_DEFAULTS.maintenance, ...definedOnly(file.maintenance) },
   };
   return config;
 }

@@ -36,6 +36,8 @@ export class StartupService implements OnApplicationBootstrap {
     this.maintenance.runStartupJobs();
     await this.database.asyncMigrations.whenIdle();
     this.pipeline.refreshPathIndex();
+    // Like the reference, resolved_path follows the neighbor graph: refresh after every build.
+    this.maintenance.onNeighborEdgesBuilt(() => this.pipeline.refreshPathIndex());
     this.writer.start();
     this.maintenance.startSchedules();
   }

@@ -1,0 +1,171 @@
+import type { ChunkedJob } from './chunked-job.runner';
+import { cutoffDaysAgo } from './go-time-text';
+import type { AutoVacuumOutcome, ChunkedDelete, MaintenanceRepository, WalCheckpointOutcome } from './maintenance.repository';
+import { oneLineError } from './one-line-error';
+import type { SlowWriterLog, WriterComponent } from './slow-writer.log';
+
+/**
+ * The retention and upkeep jobs of ingestor-spec §2.5 and §5.2, with the reference's SQL semantics and log
+ * lines. Cutoffs are `now − days` in RFC3339, compared as text.
+ *
+ * Large deletes are generators (see chunked-job.runner.ts): each chunk of at most `deleteChunkRows` rows is one
+ * short transaction, and the generator yields between chunks. Run to completion they delete exactly what the
+ * reference's single statement deletes.
+ */
+
+export interface RetentionJobsOptions {
+  readonly log: (line: string) => void;
+  /** Rows per delete transaction (config maintenance.deleteChunkRows). */
+  readonly deleteChunkRows: number;
+  /** N of `PRAGMA incremental_vacuum(N)` (config db.incrementalVacuumPages). */
+  readonly incrementalVacuumPages: number;
+  readonly now?: () => number;
+  readonly slowWriter?: SlowWriterLog;
+}
+
+export class RetentionJobs {
+  private readonly log: (line: string) => void;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly repository: MaintenanceRepository,
+    private readonly options: RetentionJobsOptions,
+  ) {
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** §2.5: blacklisted observers already in the database are hidden at start-up (ids compared case-insensitively). */
+  softDeleteBlacklistedObservers(blacklist: readonly string[]): number {
+    if (blacklist.length === 0) return 0;
+    try {
+      const marked = this.repository.transaction(() => this.repository.softDeleteObservers(blacklist));
+      if (marked > 0) this.log(`[observer-blacklist] soft-deleted ${marked} blacklisted observer(s)`);
+      return marked;
+    } catch (error) {
+      this.log(`[observer-blacklist] warning: soft-delete failed: ${oneLineError(error)}`);
+      return 0;
+    }
+  }
+
+  /** CheckAutoVacuum / vacuumOnStartup (§5.2). The optional full VACUUM blocks for as long as it takes. */
+  checkAutoVacuum(vacuumOnStartup: boolean): AutoVacuumOutcome {
+    return this.repository.checkAutoVacuum(vacuumOnStartup, this.log);
+  }
+
+  /** MoveStaleNodes: one transaction; nodes whose last_seen is NULL never move. */
+  moveStaleNodes(days: number): number {
+    const cutoff = this.cutoff(days);
+    const moved = this.repository.transaction(() => this.repository.moveStaleNodes(cutoff));
+    if (moved > 0) this.log(`Moved ${moved} node(s) to inactive_nodes (not seen in ${days} days)`);
+    return moved;
+  }
+
+  /**
+   * RemoveStaleObservers: soft delete (inactive=1), so observations keep joining their observer by rowid and
+   * any later message reactivates it. Negative days = keep forever. When any observer turned inactive, the
+   * metrics of all inactive observers go too.
+   */
+  removeStaleObservers(days: number): number {
+    if (days <= -1) return 0;
+    const cutoff = this.cutoff(days);
+    const marked = this.timed('prune_observers', 'tx-body', () =>
+      this.repository.transaction(() => {
+        const count = this.repository.markObserversInactiveBefore(cutoff);
+        if (count > 0) this.repository.deleteMetricsOfInactiveObservers();
+        return count;
+      }),
+    );
+    if (marked > 0) this.log(`Marked ${marked} observer(s) as inactive (not seen in ${days} days)`);
+    return marked;
+  }
+
+  /** PruneOldMetrics: observer_metrics rows older than the cutoff. */
+  *pruneOldMetrics(days: number): ChunkedJob<number> {
+    const pruned = yield* this.deleteInChunks('prune_metrics', this.repository.observerMetricsBefore(this.cutoff(days)));
+    if (pruned > 0) this.log(`[metrics] Pruned ${pruned} rows older than ${days} days`);
+    return pruned;
+  }
+
+  /**
+   * PruneDroppedPackets. QUIRK kept on purpose: dropped_at is `YYYY-MM-DD HH:MM:SS` while the cutoff is RFC3339;
+   * in a text comparison ' ' sorts before 'T', so every row of the cutoff's calendar day counts as older.
+   */
+  *pruneDroppedPackets(days: number): ChunkedJob<number> {
+    if (days <= 0) return 0;
+    const pruned = yield* this.deleteInChunks(undefined, this.repository.droppedPacketsBefore(this.cutoff(days)));
+    if (pruned > 0) this.log(`Pruned ${pruned} dropped packet(s) older than ${days} days`);
+    return pruned;
+  }
+
+  /**
+   * PruneOldPackets: transmissions whose first_seen is older than the cutoff, observations first. Age is by
+   * first_seen, so a hash that is still being heard goes as well. 0 days = disabled. Returns transmissions.
+   */
+  *pruneOldPackets(days: number): ChunkedJob<number> {
+    if (days <= 0) return 0;
+    const deleted = yield* this.deleteInChunks('prune_packets', this.repository.transmissionsFirstSeenBefore(this.cutoff(days)));
+    if (deleted > 0) this.log(`[prune] deleted ${deleted} transmissions older than ${days} days`);
+    return deleted;
+  }
+
+  /**
+   * PruneOldClientReceptions: client_receptions by rx_at, then client_observers by last_seen (names of
+   * companions not heard within the window). 0 days = disabled. Returns client_receptions deleted.
+   */
+  *pruneOldClientReceptions(days: number): ChunkedJob<number> {
+    if (days <= 0) return 0;
+    const cutoff = this.cutoff(days);
+    const deleted = yield* this.deleteInChunks('prune_client_receptions', this.repository.clientReceptionsBefore(cutoff));
+    this.timed('prune_client_receptions', 'tx-body', () =>
+      this.repository.transaction(() => this.repository.deleteClientObserversBefore(cutoff)),
+    );
+    if (deleted > 0) this.log(`[prune] deleted ${deleted} client_receptions older than ${days} days`);
+    return deleted;
+  }
+
+  /** PruneNeighborEdges: edges whose last_seen is older than `days` × 24 h. */
+  *pruneNeighborEdges(days: number): ChunkedJob<number> {
+    if (days <= 0) return 0;
+    const removed = yield* this.deleteInChunks(undefined, this.repository.neighborEdgesBefore(this.cutoff(days)));
+    if (removed > 0) this.log(`[neighbor-prune] removed ${removed} DB rows older than ${days} days`);
+    return removed;
+  }
+
+  /** RunIncrementalVacuum: returns free pages to the file system; an error is logged, never thrown. */
+  runIncrementalVacuum(): void {
+    try {
+      this.timed('vacuum', `PRAGMA incremental_vacuum(${this.options.incrementalVacuumPages})`, () =>
+        this.repository.incrementalVacuum(this.options.incrementalVacuumPages),
+      );
+    } catch (error) {
+      this.log(`[vacuum] incremental_vacuum error: ${oneLineError(error)}`);
+    }
+  }
+
+  /** WAL checkpoint (TRUNCATE); logs only when the WAL held frames. */
+  checkpointWal(): WalCheckpointOutcome | undefined {
+    return this.repository.checkpointWal(this.log);
+  }
+
+  private cutoff(days: number): string {
+    return cutoffDaysAgo(this.now(), days);
+  }
+
+  private *deleteInChunks(component: WriterComponent | undefined, chunks: ChunkedDelete): ChunkedJob<number> {
+    let total = 0;
+    for (;;) {
+      const chunk = this.timed(component, 'tx-body', () =>
+        this.repository.transaction(() => chunks.next(this.options.deleteChunkRows)),
+      );
+      total += chunk.deleted;
+      if (chunk.exhausted) return total;
+      yield;
+    }
+  }
+
+  /** Only the components the reference instruments (§6.4) are timed. */
+  private timed<T>(component: WriterComponent | undefined, queryText: string, work: () => T): T {
+    return component && this.options.slowWriter ? this.options.slowWriter.time(component, queryText, work) : work();
+  }
+}
