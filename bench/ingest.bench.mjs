@@ -4,7 +4,9 @@
 // production key set (built-in Public + the 296-key rainbow file) and signature checks on.
 // Each configuration runs in its own process so peak RSS is its own.
 //
-//   npm run bench:ingest                 # default: 100 000 messages, batch sizes 100,500,2000
+//   npm run bench:ingest                 # default: 100 000 messages, batch sizes 500,2000, both modes
+//   modes: replay = the `replay` command (reads the JSONL file); memory = messages parsed before the
+//   clock starts (the service's write path alone: parse, decode, dedup, upserts, commits)
 //   node bench/ingest.bench.mjs --count 200000 --fanout 4 --batch-sizes 500
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -54,22 +56,55 @@ async function buildCapture(file, count, fanout, observersK) {
   return { transmissions: all.transmissions - rejectedTx.size, observations: all.observations - rejected };
 }
 
+/**
+ * memory mode: the capture is parsed into messages (payload bytes, as MQTT delivers them) before
+ * the clock starts, so the figure is the service's write path alone, without reading the file.
+ */
+async function runInMemory(config, file) {
+  const { readFileSync } = await import('node:fs');
+  const { NestFactory } = require(join(root, 'node_modules/@nestjs/core'));
+  const { ReplayModule } = require(join(root, 'dist/cli/replay.module.js'));
+  const { parseReplayLine } = require(join(root, 'dist/cli/replay-runner.js'));
+  const { DatabaseService } = require(join(root, 'dist/modules/persistence/database.service.js'));
+  const { IngestPipelineService } = require(join(root, 'dist/modules/ingest/ingest-pipeline.service.js'));
+  const { IngestWriterService } = require(join(root, 'dist/modules/ingest/ingest-writer.service.js'));
+  const messages = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const m = parseReplayLine(line);
+    return { ...m, payload: Buffer.from(m.payload) };
+  });
+  const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger: false });
+  await app.init();
+  await app.get(DatabaseService).asyncMigrations.whenIdle();
+  app.get(IngestPipelineService).refreshPathIndex();
+  const writer = app.get(IngestWriterService);
+  for (const m of messages) writer.submit(m);
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  writer.start();
+  await writer.drain();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  await app.close();
+  return { messages: messages.length, seconds, messagesPerSecond: messages.length / seconds, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+}
+
 async function worker() {
-  const [file, dir, batchSize] = [arg('file'), arg('dir'), Number(arg('batch'))];
+  const [file, dir, batchSize, mode] = [arg('file'), arg('dir'), Number(arg('batch')), arg('mode', 'replay')];
   const { loadConfig } = require(join(root, 'dist/config/load-config.js'));
   const { runReplay } = require(join(root, 'dist/cli/replay-runner.js'));
   const configPath = join(dir, `config-${batchSize}.json`);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `bench-${batchSize}.db${suffix}`), { force: true });
   writeFileSync(
     configPath,
     JSON.stringify({
       dbPath: join(dir, `bench-${batchSize}.db`),
       channelKeysPath: join(shared, 'tools/corpus/channel-rainbow.json'),
       ingest: { batchSize, flushIntervalMs: 50 },
-      ingestBufferSize: 50000,
+      ingestBufferSize: mode === 'memory' ? 1_000_000 : 50000,
     }),
   );
   const { config } = loadConfig({ configPath, env: {} });
-  const s = await runReplay(config, file, false);
+  const s = mode === 'memory' ? await runInMemory(config, file) : await runReplay(config, file, false);
   const Database = require('better-sqlite3');
   const db = new Database(config.dbPath, { readonly: true });
   const rows = db.prepare('SELECT (SELECT count(*) FROM observations) AS obs, (SELECT count(*) FROM transmissions) AS tx').get();
@@ -81,16 +116,17 @@ async function main() {
   const count = Number(arg('count', '100000'));
   const fanout = Number(arg('fanout', '3'));
   const observersK = Number(arg('observers', '32'));
-  const batchSizes = arg('batch-sizes', '100,500,2000').split(',').map(Number);
+  const batchSizes = arg('batch-sizes', '500,2000').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'mqi-bench-ingest-'));
   try {
     const file = join(dir, 'capture.jsonl');
     const expected = await buildCapture(file, count, fanout, observersK);
     console.log(`capture: ${count} messages, ${expected.transmissions} transmissions, ${expected.observations} observations, ` +
       `fanout ${fanout}, ${observersK} observers; keys: Public + 296 rainbow; signatures on`);
-    console.log('batch  msgs/s   obs/s    CPU ms/msg  peak RSS MiB  tx rows  obs rows');
-    for (const batch of batchSizes) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch)], {
+    console.log('mode    batch  msgs/s   obs/s    CPU ms/msg  peak RSS MiB  tx rows  obs rows');
+    const modes = arg('modes', 'replay,memory').split(',');
+    for (const mode of modes) for (const batch of batchSizes) {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch), '--mode', mode], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });
@@ -101,7 +137,7 @@ async function main() {
       const s = JSON.parse(r.stdout.trim().split('\n').pop());
       const obsPerSec = s.obsRows / s.seconds;
       console.log(
-        `${String(batch).padStart(5)}  ${String(Math.round(s.messagesPerSecond)).padStart(7)}  ${String(Math.round(obsPerSec)).padStart(7)}  ` +
+        `${mode.padEnd(6)}  ${String(batch).padStart(5)}  ${String(Math.round(s.messagesPerSecond)).padStart(7)}  ${String(Math.round(obsPerSec)).padStart(7)}  ` +
           `${(s.cpuMs / s.messages).toFixed(4).padStart(10)}  ${s.peakRssMiB.toFixed(1).padStart(12)}  ${String(s.txRows).padStart(7)}  ${String(s.obsRows).padStart(8)}`,
       );
       if (s.obsRows !== expected.observations || s.txRows !== expected.transmissions) {

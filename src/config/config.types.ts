@@ -87,8 +87,12 @@ export interface AppConfig {
 
   // ---- blocks of our own (not read by CoreScope) ----
   readonly http: { readonly port: number; readonly host: string };
-  /** Group commit of the single writer: flush at batchSize messages or flushIntervalMs, whichever first. */
-  readonly ingest: { readonly batchSize: number; readonly flushIntervalMs: number };
+  /**
+   * Group commit of the single writer: flush at batchSize messages or flushIntervalMs, whichever
+   * first. Once writing, MQTT reads pause while highWaterMark messages are queued (the broker
+   * holds the rest), which bounds memory; ingestBufferSize stays the hard cap.
+   */
+  readonly ingest: { readonly batchSize: number; readonly flushIntervalMs: number; readonly highWaterMark: number };
   /** Stall watchdog (ingestor-spec §2.6). */
   readonly watchdog: { readonly intervalSec: number; readonly thresholdSec: number };
   readonly log: { readonly format: 'text' | 'json'; readonly level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };

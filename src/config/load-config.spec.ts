@@ -95,7 +95,7 @@ describe('reading the file (§1.1)', () => {
       statsFilePath: '/tmp/corescope-ingestor-stats.json',
       slowWriterMs: 500,
       http: { port: 8080, host: '0.0.0.0' },
-      ingest: { batchSize: 500, flushIntervalMs: 50 },
+      ingest: { batchSize: 500, flushIntervalMs: 50, highWaterMark: 5000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },
       maintenance: {
@@ -695,7 +695,7 @@ describe('our own keys', () => {
   it('reads all of them', () => {
     const config = loadFile({
       http: { port: 9100, host: '127.0.0.1' },
-      ingest: { batchSize: 2000, flushIntervalMs: 250 },
+      ingest: { batchSize: 2000, flushIntervalMs: 250, highWaterMark: 20000 },
       watchdog: { intervalSec: 15, thresholdSec: 120.5 },
       log: { format: 'json', level: 'debug' },
       maintenance: { nodeRetentionIntervalMin: 30, deleteChunkRows: 250 },
@@ -710,7 +710,7 @@ describe('our own keys', () => {
       multibyteIntervalMin: 5,
       deleteChunkRows: 250,
     });
-    expect(config.ingest).toEqual({ batchSize: 2000, flushIntervalMs: 250 });
+    expect(config.ingest).toEqual({ batchSize: 2000, flushIntervalMs: 250, highWaterMark: 20000 });
     expect(config.watchdog).toEqual({ intervalSec: 15, thresholdSec: 120.5 });
     expect(config.log).toEqual({ format: 'json', level: 'debug' });
   });
@@ -733,6 +733,7 @@ describe('our own keys', () => {
     [{ ingest: { batchSize: 100001 } }, 'ingest.batchSize', 'must be an integer between 1 and 100000'],
     [{ ingest: { flushIntervalMs: 0 } }, 'ingest.flushIntervalMs', 'must be an integer between 1 and 60000'],
     [{ ingest: { flushIntervalMs: 60001 } }, 'ingest.flushIntervalMs', 'must be an integer between 1 and 60000'],
+    [{ ingest: { highWaterMark: 0 } }, 'ingest.highWaterMark', 'must be an integer between 1 and 10000000'],
     [{ watchdog: { intervalSec: 0.5 } }, 'watchdog.intervalSec', 'must be a number >= 1'],
     [{ watchdog: { thresholdSec: 0 } }, 'watchdog.thresholdSec', 'must be a number >= 1'],
     [{ maintenance: { nodeRetentionIntervalMin: 0 } }, 'maintenance.nodeRetentionIntervalMin', 'must be an integer between 1 and 10080'],

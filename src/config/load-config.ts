@@ -239,6 +239,7 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
     ingest: {
       batchSize: file.ingest?.batchSize ?? CONFIG_DEFAULTS.ingest.batchSize,
       flushIntervalMs: file.ingest?.flushIntervalMs ?? CONFIG_DEFAULTS.ingest.flushIntervalMs,
+      highWaterMark: file.ingest?.highWaterMark ?? CONFIG_DEFAULTS.ingest.highWaterMark,
     },
     watchdog: {
       intervalSec: file.watchdog?.intervalSec ?? CONFIG_DEFAULTS.watchdog.intervalSec,

@@ -34,9 +34,9 @@ interface Rig {
 
 const logs: Array<{ level: string; line: string }> = [];
 
-async function rig(options: HarnessOptions & { batchSize: number; flushIntervalMs?: number }): Promise<Rig> {
+async function rig(options: HarnessOptions & { batchSize: number; flushIntervalMs?: number; highWaterMark?: number; bufferSize?: number }): Promise<Rig> {
   const h = await pipelineHarness(options);
-  const config = { ...h.config, ingest: { batchSize: options.batchSize, flushIntervalMs: options.flushIntervalMs ?? 0 }, ingestBufferSize: 10_000 } as AppConfig;
+  const config = { ...h.config, ingest: { batchSize: options.batchSize, flushIntervalMs: options.flushIntervalMs ?? 0, highWaterMark: options.highWaterMark ?? 5_000 }, ingestBufferSize: options.bufferSize ?? 10_000 } as AppConfig;
   let tick = 0;
   const pipeline = {
     // explicit, monotonically increasing ingest clock (one second per handled message)
@@ -98,6 +98,25 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
       r = undefined;
     }
     vi.restoreAllMocks();
+  });
+
+  it('intake pauses at the buffer capacity before start and at highWaterMark once writing; waitForRoom resolves below half', async () => {
+    r = await rig({ batchSize: 100, highWaterMark: 4, bufferSize: 10 });
+    for (let i = 1; i <= 6; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
+    // Start-up: the reference buffers up to ingestBufferSize before the write path opens.
+    expect(r.writer.hasRoom()).toBe(true);
+    for (let i = 7; i <= 10; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
+    expect(r.writer.hasRoom()).toBe(false);
+    let released = false;
+    const room = r.writer.waitForRoom().then(() => (released = true));
+    r.writer.start();
+    // Writing: 10 queued ≥ highWaterMark 4 → no room until the batch commits.
+    expect(r.writer.hasRoom()).toBe(false);
+    await r.acked(10);
+    await room;
+    expect(released).toBe(true);
+    expect(r.writer.hasRoom()).toBe(true);
+    expect(r.writer.hasRoom(4)).toBe(false);
   });
 
   it('commits FIFO batches of batchSize; counters applied per committed batch; onCommitted sees committed rows', async () => {

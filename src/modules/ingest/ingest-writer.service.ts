@@ -61,14 +61,23 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     return accepted;
   }
 
-  /** True while the buffer has room below the high-water mark (used for MQTT backpressure). */
-  hasRoom(reserve = 0): boolean {
-    return this.buffer.pending + reserve < this.buffer.capacity;
+  /**
+   * Queue depth at which intake pauses: `ingest.highWaterMark` once the writer runs (memory stays
+   * bounded, the broker queues the rest); the full `ingestBufferSize` before (the reference's
+   * start-up buffering, where pausing would starve keepalives for the whole start-up).
+   */
+  private get pauseAt(): number {
+    return this.isStarted ? Math.min(this.config.ingest.highWaterMark, this.buffer.capacity) : this.buffer.capacity;
   }
 
-  /** Resolves once the buffer is below half capacity (or the writer stops). */
+  /** True while the queue is below the pause mark (used for MQTT and replay backpressure). */
+  hasRoom(reserve = 0): boolean {
+    return this.buffer.pending + reserve < this.pauseAt;
+  }
+
+  /** Resolves once the queue is below half the pause mark (or the writer stops). */
   waitForRoom(): Promise<void> {
-    if (this.buffer.pending < this.buffer.capacity / 2 || this.stopping) return Promise.resolve();
+    if (this.buffer.pending < this.pauseAt / 2 || this.stopping) return Promise.resolve();
     return new Promise((resolve) => this.capacityWaiters.push(resolve));
   }
 
@@ -166,7 +175,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   }
 
   private releaseCapacityWaiters(): void {
-    if (this.buffer.pending >= this.buffer.capacity / 2 && !this.stopping) return;
+    if (this.buffer.pending >= this.pauseAt / 2 && !this.stopping) return;
     const waiters = this.capacityWaiters;
     this.capacityWaiters = [];
     for (const resolve of waiters) resolve();

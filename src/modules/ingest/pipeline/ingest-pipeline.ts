@@ -254,7 +254,7 @@ export class IngestPipeline {
       payloadVersion: packet.payloadVersion,
       decodedJson: packet.decodedJson,
       pathJson: packet.pathJson,
-      hops: JSON.parse(packet.pathJson) as string[],
+      hops: packet.pathJson === '[]' ? [] : (JSON.parse(packet.pathJson) as string[]),
       channelHash: packet.channelHash,
       scopeName: packet.scopeName,
       fromPubkey: packet.fromPubkey,

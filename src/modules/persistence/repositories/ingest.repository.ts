@@ -112,6 +112,7 @@ export interface IngestRepository {
   /**
    * The same upsert for an observer packet, which also stamps last_packet_at (what the reference
    * does right after, in InsertTransmission); returns the observer's rowid (observations.observer_idx).
+   * Packets carry no observer metadata: only id, name, iata and now are used.
    */
   upsertPacketObserver(row: ObserverUpsert): number;
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void;

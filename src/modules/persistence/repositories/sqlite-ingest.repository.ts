@@ -21,10 +21,22 @@ const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
  * statements on the hot path.
  */
 function observerUpsertSql(forPacket: boolean): string {
+  if (forPacket) {
+    // A packet carries no observer metadata: every metadata COALESCE(NULL, col) and the
+    // can_relay CASE are no-ops, so they are left out of the hot statement.
+    return `INSERT INTO observers (id, name, iata, last_seen, first_seen, packet_count, last_packet_at)
+       VALUES (@id, @name, @iata, @now, @now, 1, @now)
+       ON CONFLICT(id) DO UPDATE SET
+         name = @name, iata = @iata,
+         last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + 1,
+         inactive = CASE WHEN inactive = 1 THEN 0 ELSE inactive END,
+         last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)
+       RETURNING rowid`;
+  }
   return `INSERT INTO observers (id, name, iata, last_seen, first_seen, packet_count, model, firmware, client_version, radio,
-       battery_mv, uptime_secs, noise_floor, can_relay, can_relay_seen${forPacket ? ', last_packet_at' : ''})
+       battery_mv, uptime_secs, noise_floor, can_relay, can_relay_seen)
      VALUES (@id, @name, @iata, @now, @now, 1, @model, @firmware, @clientVersion, @radio,
-       @batteryMv, @uptimeSecs, @noiseFloor, COALESCE(@canRelay, 1), CASE WHEN @canRelay IS NULL THEN 0 ELSE 1 END${forPacket ? ', @now' : ''})
+       @batteryMv, @uptimeSecs, @noiseFloor, COALESCE(@canRelay, 1), CASE WHEN @canRelay IS NULL THEN 0 ELSE 1 END)
      ON CONFLICT(id) DO UPDATE SET
        name = COALESCE(@name, name), iata = COALESCE(@iata, iata),
        last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + 1,
@@ -33,9 +45,7 @@ function observerUpsertSql(forPacket: boolean): string {
        battery_mv = COALESCE(@batteryMv, battery_mv), uptime_secs = COALESCE(@uptimeSecs, uptime_secs),
        noise_floor = COALESCE(@noiseFloor, noise_floor), can_relay = COALESCE(@canRelay, can_relay),
        can_relay_seen = CASE WHEN @canRelay IS NULL THEN can_relay_seen ELSE 1 END,
-       inactive = CASE WHEN inactive = 1 THEN 0 ELSE inactive END${
-         forPacket ? ",\n       last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)" : ''
-       }${forPacket ? '\n     RETURNING rowid' : ''}`;
+       inactive = CASE WHEN inactive = 1 THEN 0 ELSE inactive END`;
 }
 
 function observerParams(row: ObserverUpsert): Record<string, unknown> {
@@ -182,7 +192,7 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   upsertPacketObserver(row: ObserverUpsert): number {
-    return this.upsertPacketObserverStmt.get(observerParams(row)) as number;
+    return this.upsertPacketObserverStmt.get({ id: row.id, name: row.name, iata: row.iata, now: row.now }) as number;
   }
 
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void {
