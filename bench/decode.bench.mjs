@@ -15,21 +15,13 @@
 //
 // Usage: npm run build && node bench/decode.bench.mjs [--rounds N] [--seconds S]
 
-import { createRequire } from 'node:module';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { arg, requireFromProject as require, root, shared } from './bench-support.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const shared = resolve(root, '../shared');
-const require = createRequire(import.meta.url);
-
-function argument(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
+const argument = (name, fallback) => Number(arg(name, fallback));
 const ROUNDS = argument('rounds', 20); // corpus rounds in the input (1 real + variants)
 const SECONDS = argument('seconds', 3); // minimum timed duration per measurement
 

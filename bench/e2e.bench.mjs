@@ -10,19 +10,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const shared = resolve(root, '../shared');
-const require = createRequire(import.meta.url);
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg, requireFromProject as require, root, shared } from './bench-support.mjs';
 const COUNT = Number(arg('count', '100000'));
 const PACED_RATE = Number(arg('paced-rate', '2000'));
 const PACED_SECONDS = Number(arg('paced-seconds', '60'));

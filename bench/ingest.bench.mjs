@@ -11,19 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const shared = resolve(root, '../shared');
-const require = createRequire(import.meta.url);
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg, requireFromProject as require, root, shared } from './bench-support.mjs';
 
 async function buildCapture(file, count, fanout, observersK) {
   const { loadCorpus, buildObservers, MessageGenerator } = await import(join(shared, 'tools/lib/generator.mjs'));

@@ -1,3 +1,4 @@
+import { formatGoDuration } from '../../common/time/go-duration';
 /**
  * Bounded FIFO between MQTT receipt and the single database writer (ingestor-spec §2.7).
  *
@@ -20,22 +21,6 @@ const MAX_CAPACITY = 10_000_000;
 /** Minimum spacing of "still stalled" lines while drops continue. */
 const DROP_SUMMARY_INTERVAL_MS = 1000;
 
-/** Go's Duration.String for whole milliseconds ("0s", "250ms", "1.5s", "2m3.004s"). */
-function formatDuration(ms: number): string {
-  let rest = Math.max(0, Math.round(ms));
-  if (rest === 0) return '0s';
-  if (rest < 1000) return `${rest}ms`;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const fraction = rest % 1000;
-  let seconds = String((rest - fraction) / 1000);
-  if (fraction) seconds += `.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
-  if (hours) return `${hours}h${minutes}m${seconds}s`;
-  if (minutes) return `${minutes}m${seconds}s`;
-  return `${seconds}s`;
-}
 
 export class IngestBuffer<T> {
   readonly capacity: number;
@@ -193,7 +178,7 @@ export class IngestBuffer<T> {
     this.stallActive = false;
     this.logger.log(
       `[ingest-buffer] INFO: buffer drained, ${this.dropped - this.stallStartDropped} drop(s) over ` +
-        `${formatDuration(this.now() - this.stallStartMs)} (cap ${this.capacity}) — write path recovered`,
+        `${formatGoDuration(this.now() - this.stallStartMs)} (cap ${this.capacity}) — write path recovered`,
     );
   }
 }

@@ -1,4 +1,7 @@
 import { maskBrokerUrl } from '../../common/masking/mask-broker-url';
+import { formatGoDuration } from '../../common/time/go-duration';
+
+export { formatGoDuration };
 
 /**
  * Stall watchdog (ingestor-spec §2.6): notices sources whose client claims to be connected but
@@ -110,24 +113,6 @@ export class SourceLivenessState {
   }
 }
 
-/** Go's time.Duration.String for whole milliseconds: "0s", "250ms", "1.5s", "5m0s", "1h0m0s". */
-export function formatGoDuration(ms: number): string {
-  const rounded = Math.round(ms);
-  if (rounded === 0) return '0s';
-  const sign = rounded < 0 ? '-' : '';
-  let rest = Math.abs(rounded);
-  if (rest < 1000) return `${sign}${rest}ms`;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const fraction = rest % 1000;
-  let seconds = String((rest - fraction) / 1000);
-  if (fraction) seconds += `.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
-  if (hours) return `${sign}${hours}h${minutes}m${seconds}s`;
-  if (minutes) return `${sign}${minutes}m${seconds}s`;
-  return `${sign}${seconds}s`;
-}
 
 /** Like Go's Duration.Round(time.Second) for the non-negative gaps used here. */
 const roundToSecond = (ms: number): number => Math.round(ms / 1000) * 1000;
