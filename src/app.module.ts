@@ -9,6 +9,7 @@ import { MqttModule } from './modules/mqtt/mqtt.module';
 import { PersistenceModule } from './modules/persistence/persistence.module';
 import { SourceStatusModule } from './modules/source-status/source-status.module';
 import { StartupModule } from './modules/startup/startup.module';
+import { StatsFileModule } from './modules/stats-file/stats-file.module';
 import { StatsModule } from './modules/stats/stats.module';
 
 /** The whole service; the config is loaded and validated before Nest starts and passed in here. */
@@ -27,6 +28,7 @@ export class AppModule {
         SourceStatusModule,
         MqttModule,
         StartupModule,
+        StatsFileModule,
         HealthModule,
       ],
     };

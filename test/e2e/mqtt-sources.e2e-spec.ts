@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttClient } from 'mqtt';
 import { CorpusPacket, loadCorpus, packetMessage } from './support/corpus';
@@ -83,6 +85,15 @@ describe('e2e: two sources on two brokers (issue 5, 7a)', () => {
       expect(s.packetsTotal).toBe(corpus.length);
     }
     expect(status.sampleAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+
+  it('writes the stats file the CoreScope server reads (CORESCOPE_INGESTOR_STATS)', async () => {
+    const file = join(ingestor.dir, 'stats.json');
+    await ingestor.waitFor(() => existsSync(file), 5_000, 'stats file');
+    await ingestor.waitFor(() => JSON.parse(readFileSync(file, 'utf8')).obs_inserted >= 1, 5_000, 'stats file with counts');
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.obs_inserted).toBe(ingestor.count('observations'));
+    expect(doc.source_statuses.map((s: SourceStatus) => s.name).sort()).toEqual(['alpha', 'bravo']);
   });
 });
 
