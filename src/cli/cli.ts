@@ -1,7 +1,15 @@
 import { UsageError } from './cli-args';
-import { runDecodeCommand } from './decode.command';
-import { runReplayCommand } from './replay.command';
-import { runServeCommand } from './serve.command';
+import type * as DecodeCommand from './decode.command';
+import type * as ReplayCommand from './replay.command';
+import type * as ServeCommand from './serve.command';
+
+// Commands are loaded on demand: `serve` starts faster without the replay/decode code, and
+// `decode` without Nest's application modules.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const runServeCommand = (argv: readonly string[]) => (require('./serve.command') as typeof ServeCommand).runServeCommand(argv);
+const runDecodeCommand = (argv: readonly string[]) => (require('./decode.command') as typeof DecodeCommand).runDecodeCommand(argv);
+const runReplayCommand = (argv: readonly string[]) => (require('./replay.command') as typeof ReplayCommand).runReplayCommand(argv);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const USAGE = `Usage: meshcore-ingestor <command> [options]
 

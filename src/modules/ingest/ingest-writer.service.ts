@@ -133,6 +133,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     if (this.buffer.pending > 0) {
       this.logger.error(`[writer] shutdown with ${this.buffer.pending} message(s) not written`);
     }
+    this.logger.log(this.stats.summaryLine());
     this.releaseCapacityWaiters();
   }
 

@@ -164,6 +164,11 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
       if (!client.connected) this.logger.warn(`${this.label(conn)} connection error: ${sanitizeLogText(conn.pendingError)}`);
     });
     client.on('close', () => {
+      if (!this.started) {
+        if (conn.wasConnected) this.logger.log(`${this.label(conn)} closed (shutting down)`);
+        conn.wasConnected = false;
+        return;
+      }
       if (conn.wasConnected) {
         conn.wasConnected = false;
         const reason = conn.pendingError ?? 'EOF';

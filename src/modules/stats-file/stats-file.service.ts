@@ -10,6 +10,8 @@ import { ProcIoSample, procIoRates, readProcSelfIo } from './proc-io';
 import { goEncodeOrdered, writeFileAtomically } from './stats-file.writer';
 
 const INTERVAL_MS = 1000;
+/** The reference's periodic `[stats] …` log line. */
+const SUMMARY_LOG_MS = 5 * 60_000;
 const ERROR_LOG_EVERY_MS = 60_000;
 
 /**
@@ -21,6 +23,7 @@ const ERROR_LOG_EVERY_MS = 60_000;
 export class StatsFileService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('StatsFile');
   private timer?: NodeJS.Timeout;
+  private summaryTimer?: NodeJS.Timeout;
   private prevIo?: ProcIoSample;
   private lastErrorLogMs = 0;
 
@@ -36,11 +39,15 @@ export class StatsFileService implements OnApplicationBootstrap, BeforeApplicati
     // First write one interval after start, like the reference.
     this.timer = setInterval(() => this.writeNow(), INTERVAL_MS);
     this.timer.unref();
+    this.summaryTimer = setInterval(() => this.logger.log(this.stats.summaryLine()), SUMMARY_LOG_MS);
+    this.summaryTimer.unref();
   }
 
   beforeApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
+    clearInterval(this.summaryTimer);
     this.timer = undefined;
+    this.summaryTimer = undefined;
   }
 
   /** Builds the document (exposed for tests). */
