@@ -5,6 +5,7 @@ import { AppConfig } from './config/config.types';
 import { DecoderModule } from './modules/decoder/decoder.module';
 import { HealthModule } from './modules/health/health.module';
 import { IngestModule } from './modules/ingest/ingest.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { MqttModule } from './modules/mqtt/mqtt.module';
 import { PersistenceModule } from './modules/persistence/persistence.module';
 import { SourceStatusModule } from './modules/source-status/source-status.module';
@@ -30,6 +31,7 @@ export class AppModule {
         StartupModule,
         StatsFileModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }
