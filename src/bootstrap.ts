@@ -16,7 +16,6 @@ export interface CreateAppOptions {
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logger = options.logger ?? new AppLogger(config.log);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger, abortOnError: false });
-  app.enableShutdownHooks();
   app.connectMicroservice({ strategy: new MqttIngestTransport(app.get(MqttSourcePool)) }, { inheritAppConfig: true });
   return app;
 }
@@ -39,5 +38,35 @@ export async function startService(
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   log.log(`HTTP listening on ${config.http.host}:${config.http.port}`);
+  exitCleanlyOnSignals(app, log);
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT: stop intake, drain the writer, checkpoint and close the database (the Nest
+ * shutdown hooks), then exit 0 like the reference. A second signal while shutting down exits 1
+ * at once.
+ */
+function exitCleanlyOnSignals(app: INestApplication, log: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without finishing the shutdown`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.log(`Shutting down... (${signal})`);
+    app
+      .close()
+      .then(() => {
+        log.log('Done.');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

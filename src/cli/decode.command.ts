@@ -80,7 +80,7 @@ export async function runDecodeCommand(argv: readonly string[]): Promise<void> {
   }
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
-    if (line === '') continue; // blank lines (e.g. a trailing newline) are not packets
+    if (line.trim() === '') continue; // blank lines (e.g. a trailing newline) are not packets
     out.push(decodeLine(line, context));
     if (out.length >= 256) flush();
   }

@@ -29,6 +29,8 @@ export interface ReplayProgress {
   onProgress?(bytesRead: number, totalBytes: number, messages: number): void;
   /** One sanitized line per unusable input line. */
   onInvalidLine?(lineNumber: number, reason: string): void;
+  /** Once per `source` value that names no configured source. */
+  onUnknownSource?(source: string): void;
 }
 
 /** Parses one capture line: `{"topic": "...", "payload": <object or string>, "source"?: "..."}`. */
@@ -66,6 +68,8 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
     const writer = app.get(IngestWriterService);
     writer.start();
 
+    const knownSources = new Set(config.mqttSources.map((s) => s.name));
+    const reportedSources = new Set<string>();
     let messages = 0;
     let invalidLines = 0;
     let lineNumber = 0;
@@ -81,6 +85,10 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
         continue;
       }
       messages++;
+      if (parsed.source !== 'replay' && !knownSources.has(parsed.source) && !reportedSources.has(parsed.source)) {
+        reportedSources.add(parsed.source);
+        hooks.onUnknownSource?.(sanitizeLogText(parsed.source));
+      }
       if (!writer.hasRoom(1)) await writer.waitForRoom();
       writer.submit(parsed);
       if ((messages & 1023) === 0) hooks.onProgress?.(stream.bytesRead, totalBytes, messages);

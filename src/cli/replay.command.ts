@@ -11,7 +11,11 @@ export async function runReplayCommand(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new UsageError('replay needs exactly one FILE');
   const file = positionals[0];
-  if (!existsSync(file)) throw new UsageError(`replay: no such file: ${file}`);
+  if (!existsSync(file)) {
+    process.stderr.write(`meshcore-ingestor: replay: no such file: ${file}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const loaded = loadConfigOrExit(values.config);
   if (!loaded) return;
   const { config } = loaded;
@@ -26,6 +30,7 @@ export async function runReplayCommand(argv: readonly string[]): Promise<void> {
     const summary = await runReplay(config, file, logger, {
       onProgress: (read, total, messages) => bar?.update(total ? Math.floor((read / total) * 100) : 100, { messages }),
       onInvalidLine: (n, reason) => log.warn(invalidLineText(n, reason)),
+      onUnknownSource: (source) => log.warn(`source "${source}" is not in the config: its messages get no per-source rules (iataFilter, region)`),
     });
     bar?.stop();
     process.stdout.write(`replayed ${file} into ${config.dbPath}\n${formatSummary(summary)}\n`);

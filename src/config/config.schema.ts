@@ -379,7 +379,8 @@ export class ConfigFileDto {
   @IsOptional() @IsGoStringList() observerIATAWhitelist?: (string | null)[];
   @IsOptional() @IsGoStringList() observerBlacklist?: (string | null)[];
   @IsOptional() @IsGoInt() neighborEdgesMaxAgeDays?: number;
-  @IsOptional() @IsGoInt() ingestBufferSize?: number;
+  // ≤ 0 means the default (like the reference); the upper bound keeps the ring allocation sane.
+  @IsOptional() @IsGoInt({ max: 10_000_000 }) ingestBufferSize?: number;
 
   // ours
   @IsOptional() @NestedDto(() => HttpFileDto) http?: HttpFileDto;

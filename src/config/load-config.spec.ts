@@ -644,7 +644,8 @@ describe('Go-like JSON decoding (§1.1)', () => {
     [{ retention: 7 }, 'retention', 'must be an object, not a number'],
     [{ retention: [] }, 'retention', 'must be an object, not an array'],
     [{ metrics: { sampleIntervalSec: true } }, 'metrics.sampleIntervalSec', 'must be an integer'],
-    [{ ingestBufferSize: '50000' }, 'ingestBufferSize', 'must be an integer'],
+    [{ ingestBufferSize: '50000' }, 'ingestBufferSize', 'must be an integer <= 10000000'],
+    [{ ingestBufferSize: 20_000_000 }, 'ingestBufferSize', 'must be an integer <= 10000000'],
     [{ validateSignatures: 'false' }, 'validateSignatures', 'must be true or false'],
     [{ clientRxCoverage: { enabled: 1 } }, 'clientRxCoverage.enabled', 'must be true or false'],
     [{ mqttSources: {} }, 'mqttSources', 'must be an array, not an object'],
@@ -823,5 +824,42 @@ describe('the result', () => {
     // Passwords read from the file count even when MQTT_BROKER replaces the sources.
     loadFile({ mqttSources: [source({ password: replacedPassword })] }, { MQTT_BROKER: 'tcp://env:1883' });
     expect(secretMasker.mask(replacedPassword)).toBe('****');
+  });
+});
+
+describe('broker URLs are checked at start (stricter than the reference)', () => {
+  const load = (file: unknown, env: NodeJS.ProcessEnv = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqi-broker-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(file));
+    try {
+      return loadConfig({ cwd: dir, env });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it.each([
+    ['mqtt://u:Secr3tPw@[::1', 'mqttSources[0].broker'],
+    ['user:Secr3tPw@host', 'mqttSources[0].broker'],
+    ['mqtt://user:Secr3tPw@host:notaport', 'mqttSources[0].broker'],
+    ['http://host:1883', 'mqttSources[0].broker'],
+  ])('%s fails with the key path and without the password', (broker, keyPath) => {
+    let error: unknown;
+    try {
+      load({ mqttSources: [{ broker }] });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).keyPath).toBe(keyPath);
+    expect((error as ConfigError).message).not.toContain('Secr3tPw');
+  });
+
+  it('checks MQTT_BROKER and the legacy block too, and accepts every supported scheme', () => {
+    expect(() => load({}, { MQTT_BROKER: 'nonsense' })).toThrow(/env MQTT_BROKER must be a broker URL/);
+    expect(() => load({ mqtt: { broker: 'x' } })).toThrow(/mqtt\.broker must be a broker URL/);
+    const schemes = ['mqtt://h', 'mqtts://h:8883', 'tcp://h:1883', 'ssl://h', 'ws://h:8080/mqtt', 'wss://u:p@h/mqtt', 'MQTT://h:1883'];
+    const { config } = load({ mqttSources: schemes.map((broker) => ({ broker })) });
+    expect(config.mqttSources).toHaveLength(schemes.length);
   });
 });

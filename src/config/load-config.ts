@@ -268,7 +268,37 @@ function resolveSources(file: ConfigFileDto, env: NodeJS.ProcessEnv, notices: st
     sources = [{ ...CONFIG_DEFAULTS.localSource, topics: [CONFIG_DEFAULTS.topic] }];
     notices.push(`no MQTT sources configured, defaulting to ${CONFIG_DEFAULTS.localSource.broker}`);
   }
-  return sources.map(resolveSource);
+  const origin = env.MQTT_BROKER ? () => 'env MQTT_BROKER' : file.mqttSources?.length ? (i: number) => `mqttSources[${i}].broker` : () => 'mqtt.broker';
+  return sources.map((source, i) => {
+    const resolved = resolveSource(source);
+    assertUsableBrokerUrl(resolved.broker, origin(i));
+    return resolved;
+  });
+}
+
+const BROKER_SCHEMES = new Set(['tcp:', 'ssl:', 'ws:', 'wss:', 'mqtt:', 'mqtts:']);
+
+/**
+ * Stricter than the reference (which connects to whatever it is given): a broker that is not a
+ * URL with a known scheme and a host fails the start here, naming the key, instead of failing
+ * later inside the MQTT client (whose error text would carry the URL, password included).
+ */
+function assertUsableBrokerUrl(broker: string, keyPath: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(broker);
+  } catch {
+    url = undefined;
+  }
+  const port = url?.port ?? '';
+  if (!url || !BROKER_SCHEMES.has(url.protocol.toLowerCase()) || url.hostname === '' || !/^\d*$/.test(port)) {
+    // Whatever precedes an '@' may be credentials, URL-shaped or not: never echo it.
+    const shown = broker.includes('@') ? `…@${broker.slice(broker.lastIndexOf('@') + 1)}` : broker;
+    throw new ConfigError(
+      `config: ${keyPath} must be a broker URL like mqtt://host:1883 (schemes mqtt, mqtts, tcp, ssl, ws, wss), got ${JSON.stringify(shown)}`,
+      keyPath,
+    );
+  }
 }
 
 /** §1.3 step 7: the reference's client library speaks tcp:// and ssl://; the mapped URL is what logs and status show. */

@@ -69,4 +69,12 @@ describe('e2e: malformed payloads interleaved with good ones (issue 5, 7d)', () 
     expect(ingestor.logs).toMatch(/decode error: .*observer=BADMSGS0 rawHexLen=/);
     expect(ingestor.logs).not.toContain('A'.repeat(200));
   });
+
+  it('exits 0 on SIGTERM after an orderly shutdown with the final stats line', async () => {
+    expect(await ingestor.stop()).toBe(0);
+    expect(ingestor.logs).toMatch(/Shutting down\.\.\. \(SIGTERM\)/);
+    expect(ingestor.logs).toMatch(/\[stats\] tx_inserted=\d+ tx_dupes=\d+ obs_inserted=\d+/);
+    expect(ingestor.logs).toMatch(/Done\./);
+    expect(ingestor.logs).not.toMatch(/WARN.*disconnected from/);
+  });
 });

@@ -78,6 +78,12 @@ export class DecoderService {
       log,
     );
     log(`Loaded ${this.channelKeys.size} channel keys for GRP_TXT decryption`);
+    for (const [name, entry] of this.channelKeys) {
+      // Like the reference, such a key is kept but skipped at decryption time; say so once.
+      if (!/^[0-9a-fA-F]{32}$/.test(entry.key)) {
+        log(`channel key "${name.replace(/[\u0000-\u001f\u007f]/g, '?')}" is not 32 hex characters: it can never decrypt`, 'warn');
+      }
+    }
     this.context = DecoderService.createContext(this.channelKeys, {
       validateSignatures: config.validateSignatures,
       regionKeys: buildRegionKeys(config.hashRegions, log),

@@ -12,6 +12,7 @@ import { IngestPipelineService } from './ingest-pipeline.service';
 const RETRY_START_MS = 100;
 const RETRY_MAX_MS = 30_000;
 const SHUTDOWN_DRAIN_MS = 10_000;
+const BUFFER_SUMMARY_MS = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -34,6 +35,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private flushRequested = false;
   private capacityWaiters: Array<() => void> = [];
   private readonly itemCounters = new IngestCounters();
+  private summaryTimer?: NodeJS.Timeout;
   private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
 
   constructor(
@@ -98,6 +100,12 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   /** Opens the write path: buffered messages start flowing into the database. */
   start(): void {
     if (this.loop) return;
+    // §2.7: every 5 minutes, if anything is pending or was dropped.
+    this.summaryTimer = setInterval(() => {
+      const line = this.buffer.summaryLine();
+      if (line) this.logger.log(line);
+    }, BUFFER_SUMMARY_MS);
+    this.summaryTimer.unref();
     this.writer = new SqliteBatchWriter(this.database.connection);
     this.buffer.ready();
     this.loop = this.run();
@@ -119,6 +127,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.summaryTimer);
     if (!this.loop) return;
     // Let the loop write what is already queued, within a bound.
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;

@@ -2,7 +2,9 @@ import { connectAsync, MqttClient } from 'mqtt';
 
 /** A test publisher on one broker. */
 export async function publisher(url: string, options: { username?: string; password?: string } = {}): Promise<MqttClient> {
-  return connectAsync(url, { ...options, reconnectPeriod: 0, clientId: `e2e-pub-${Math.random().toString(16).slice(2)}` });
+  const client = await connectAsync(url, { ...options, reconnectPeriod: 0, clientId: `e2e-pub-${Math.random().toString(16).slice(2)}` });
+  client.setMaxListeners(0); // a window of in-flight publishes each waits on the client
+  return client;
 }
 
 /** Publishes messages in order with a bounded window of unacknowledged publishes. */
