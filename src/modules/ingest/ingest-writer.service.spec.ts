@@ -13,6 +13,7 @@ import type { IngestRepository } from '../persistence/repositories/ingest.reposi
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import type { IngestMessage } from './ingest-message';
 import type { IngestPipelineService } from './ingest-pipeline.service';
+import { SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
 import { IngestWriterService } from './ingest-writer.service';
 import { advertHex, identity, NOW, packetTopic, pipelineHarness, statusTopic, uniquePacket, type HarnessOptions, type PipelineHarness } from './pipeline/pipeline.test-support';
 
@@ -44,7 +45,7 @@ async function rig(options: HarnessOptions & { batchSize: number; flushIntervalM
     flushLogs: () => undefined,
     discardLogs: () => undefined,
   } as unknown as IngestPipelineService;
-  const database = { connection: h.db } as unknown as DatabaseService;
+  const database = { connection: h.db, writer: new SqliteBatchWriter(h.db) } as unknown as DatabaseService;
   const stats = new IngestStatsService();
   const writer = new IngestWriterService(config, pipeline, database, stats);
   const acks: string[] = [];

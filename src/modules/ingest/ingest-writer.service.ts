@@ -36,6 +36,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private capacityWaiters: Array<() => void> = [];
   private readonly itemCounters = new IngestCounters();
   private summaryTimer?: NodeJS.Timeout;
+  /** Settles when the batch being committed (if any) is done. */
+  private inFlight: Promise<void> = Promise.resolve();
   private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
 
   constructor(
@@ -106,7 +108,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       if (line) this.logger.log(line);
     }, BUFFER_SUMMARY_MS);
     this.summaryTimer.unref();
-    this.writer = new SqliteBatchWriter(this.database.connection);
+    this.writer = this.database.writer;
     this.buffer.ready();
     this.loop = this.run();
   }
@@ -117,13 +119,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       this.wakeBatch();
       await sleep(5);
     }
-    await this.idle();
-  }
-
-  private inFlight: Promise<void> = Promise.resolve();
-
-  private idle(): Promise<void> {
-    return this.inFlight;
+    await this.inFlight;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -167,15 +163,15 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     }
   }
 
+  /** Waits up to ms for a full batch; submit() cuts the wait short (wakeBatch). */
   private waitForBatch(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      const self = this;
-      function finish() {
+      const finish = () => {
         clearTimeout(timer);
-        self.batchWaiter = undefined;
+        this.batchWaiter = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(finish, ms);
       this.batchWaiter = finish;
     });
   }

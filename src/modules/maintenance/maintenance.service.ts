@@ -247,7 +247,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   }
 
   private buildParts(): MaintenanceParts {
-    const repository = new SqliteMaintenanceRepository(this.database.connection);
+    const repository = new SqliteMaintenanceRepository(this.database.connection, this.database.writer);
     const log = (line: string) => this.logger.log(line);
     const now = () => this.clock.now();
     const slowWriter = new SlowWriterLog(this.config.slowWriterMs, (line) => this.logger.warn(line));

@@ -34,8 +34,12 @@ export class SqliteMaintenanceRepository implements MaintenanceRepository {
   private readonly writer: SqliteBatchWriter;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: BetterSqlite3.Database) {
-    this.writer = new SqliteBatchWriter(db);
+  /** Pass the application's single writer; tests may let it make its own. */
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    writer?: SqliteBatchWriter,
+  ) {
+    this.writer = writer ?? new SqliteBatchWriter(db);
   }
 
   transaction<T>(work: () => T): T {

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import type { AsyncMigrationRunner, BackgroundJobOutcome } from './async-migration-runner';
 import { startDefaultScopeBackfill } from './background-jobs';
 import { openDatabase, type OpenedDatabase } from './open-database';
+import { SqliteBatchWriter } from './writer/sqlite-batch-writer';
 import { errorText } from './sqlite-introspection';
 import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCheckResult } from './sqlite-maintenance';
 
@@ -18,6 +19,7 @@ import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCh
 export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private opened: OpenedDatabase | undefined;
+  private singleWriter?: SqliteBatchWriter;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -44,6 +46,12 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   get dataSource(): DataSource {
     return this.requireOpened().dataSource;
+  }
+
+  /** The one writer on the connection: ingest batches and maintenance jobs both commit through it. */
+  get writer(): SqliteBatchWriter {
+    this.singleWriter ??= new SqliteBatchWriter(this.connection);
+    return this.singleWriter;
   }
 
   get asyncMigrations(): AsyncMigrationRunner {
