@@ -68,6 +68,7 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
     const writer = app.get(IngestWriterService);
     writer.start();
 
+    const readAhead = 4 * config.ingest.batchSize;
     const knownSources = new Set(config.mqttSources.map((s) => s.name));
     const reportedSources = new Set<string>();
     let messages = 0;
@@ -89,7 +90,8 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
         reportedSources.add(parsed.source);
         hooks.onUnknownSource?.(sanitizeLogText(parsed.source));
       }
-      if (!writer.hasRoom(1)) await writer.waitForRoom();
+      // A file needs no deep queue (nothing is lost by reading it later): a few batches ahead.
+      if (writer.buffer.pending >= readAhead) await writer.waitForRoom(readAhead / 2);
       writer.submit(parsed);
       if ((messages & 1023) === 0) hooks.onProgress?.(stream.bytesRead, totalBytes, messages);
     }

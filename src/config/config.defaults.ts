@@ -26,7 +26,7 @@ export const CONFIG_DEFAULTS = {
   qos: 0,
   sessionExpirySec: 86_400,
   http: { port: 8080, host: '0.0.0.0' },
-  ingest: { batchSize: 500, flushIntervalMs: 50, highWaterMark: 5000 },
+  ingest: { batchSize: 500, flushIntervalMs: 50, highWaterMark: 50000 },
   watchdog: { intervalSec: 60, thresholdSec: 300 },
   log: { format: 'text', level: 'log' },
   maintenance: {

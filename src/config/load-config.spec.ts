@@ -95,7 +95,7 @@ describe('reading the file (§1.1)', () => {
       statsFilePath: '/tmp/corescope-ingestor-stats.json',
       slowWriterMs: 500,
       http: { port: 8080, host: '0.0.0.0' },
-      ingest: { batchSize: 500, flushIntervalMs: 50, highWaterMark: 5000 },
+      ingest: { batchSize: 500, flushIntervalMs: 50, highWaterMark: 50000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },
       maintenance: {

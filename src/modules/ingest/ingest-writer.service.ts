@@ -33,7 +33,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private batchWaiter?: () => void;
   /** A queued message is waiting for its commit (QoS 1 acknowledgement): do not wait for a full batch. */
   private flushRequested = false;
-  private capacityWaiters: Array<() => void> = [];
+  private capacityWaiters: Array<{ below: number; resolve: () => void }> = [];
   private readonly itemCounters = new IngestCounters();
   private summaryTimer?: NodeJS.Timeout;
   /** Settles when the batch being committed (if any) is done. */
@@ -79,10 +79,10 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     return this.buffer.pending + reserve < this.pauseAt;
   }
 
-  /** Resolves once the queue is below half the pause mark (or the writer stops). */
-  waitForRoom(): Promise<void> {
-    if (this.buffer.pending < this.pauseAt / 2 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  /** Resolves once fewer than `below` messages are queued (default: half the pause mark), or the writer stops. */
+  waitForRoom(below = this.pauseAt / 2): Promise<void> {
+    if (this.buffer.pending < below || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.capacityWaiters.push({ below, resolve }));
   }
 
   get running(): boolean {
@@ -181,11 +181,13 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   }
 
   private releaseCapacityWaiters(): void {
-    if (this.buffer.pending >= this.pauseAt / 2 && !this.stopping) return;
-    const waiters = this.capacityWaiters;
-    this.capacityWaiters = [];
-    for (const resolve of waiters) resolve();
+    const pending = this.buffer.pending;
+    const ready = this.capacityWaiters.filter((w) => this.stopping || pending < w.below);
+    if (ready.length === 0) return;
+    this.capacityWaiters = this.capacityWaiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
   }
+
 
   private async commitWithRetry(batch: IngestMessage[]): Promise<void> {
     let delay = RETRY_START_MS;
