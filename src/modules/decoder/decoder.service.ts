@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import { LruSignatureCache } from './advert-signature';
 import { buildChannelKeyMap, createChannelKeyRing, explicitChannelKeyMap } from './channel-keys';
@@ -81,7 +82,7 @@ export class DecoderService {
     for (const [name, entry] of this.channelKeys) {
       // Like the reference, such a key is kept but skipped at decryption time; say so once.
       if (!/^[0-9a-fA-F]{32}$/.test(entry.key)) {
-        log(`channel key "${name.replace(/[\u0000-\u001f\u007f]/g, '?')}" is not 32 hex characters: it can never decrypt`, 'warn');
+        log(`channel key "${sanitizeLogText(name)}" is not 32 hex characters: it can never decrypt`, 'warn');
       }
     }
     this.context = DecoderService.createContext(this.channelKeys, {

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatRfc3339Seconds } from './mqtt-status.controller';
+import { toRfc3339 as formatRfc3339Seconds } from '../../common/time/rfc3339';
 import { SourceStatusModule } from './source-status.module';
 import { SOURCE_STATUS_CLOCK, SourceStatusRegistry } from './source-status.registry';
 

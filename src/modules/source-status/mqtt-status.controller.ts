@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { secretMasker } from '../../common/masking/mask-broker-url';
+import { toRfc3339 } from '../../common/time/rfc3339';
 import { SourceStatusRegistry, type SourceStatusSnapshot, type WatchdogStatus } from './source-status.registry';
 
 /** Response of GET /api/mqtt/status (ingestor-spec §6.3); key order is part of the contract. */
@@ -8,11 +9,6 @@ export interface MqttStatusResponse {
   sampleAt: string;
   watchdogLastTickUnix?: number;
   watchdogPanicCount?: number;
-}
-
-/** RFC3339 UTC with second precision, like Go's time.RFC3339. */
-export function formatRfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /**
@@ -43,7 +39,7 @@ export function buildMqttStatusResponse(
       if (s.lastError) out.lastError = secretMasker.mask(s.lastError);
       return out;
     }),
-    sampleAt: formatRfc3339Seconds(nowMs),
+    sampleAt: toRfc3339(nowMs),
   };
   if (watchdog.watchdogLastTickUnix) body.watchdogLastTickUnix = watchdog.watchdogLastTickUnix;
   if (watchdog.watchdogPanicCount) body.watchdogPanicCount = watchdog.watchdogPanicCount;
