@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { decodePacket } from '../decoder/packet-decoder';
 import { DecoderService } from '../decoder/decoder.service';
 import { DatabaseService } from '../persistence/database.service';
+import type { IngestBatchScope } from '../persistence/repositories/ingest.repository';
 import { SqliteIngestRepository } from '../persistence/repositories/sqlite-ingest.repository';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestMessage } from './ingest-message';
@@ -42,6 +43,11 @@ export class IngestPipelineService implements OnModuleInit {
       resolver: new PathResolver(),
       logger: this.heldLogger,
     });
+  }
+
+  /** The repository's view of the writer's transactions (deferred writes land before COMMIT). */
+  get batchScope(): IngestBatchScope {
+    return this.required().batchScope;
   }
 
   /** Emits the lines of the committed attempt. */

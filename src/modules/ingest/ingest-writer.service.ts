@@ -263,6 +263,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         batchCounters.reset();
         this.pipeline.discardLogs();
       },
+      this.pipeline.batchScope,
     );
   }
 }

@@ -3,7 +3,7 @@ import { sanitizeLogText, truncateId } from '../../../common/logging/sanitize-lo
 import { roundToInterval, toEpochSeconds, toRfc3339 } from '../../../common/time/rfc3339';
 import { validateAdvert } from '../../decoder/advert-checks';
 import { DecodeContext, DecodedPacket, DecodeOutcome } from '../../decoder/decoder.types';
-import { IngestRepository } from '../../persistence/repositories/ingest.repository';
+import { IngestBatchScope, IngestRepository } from '../../persistence/repositories/ingest.repository';
 import { IngestCounters } from '../../stats/ingest-counters';
 import { passesGeoFilter } from '../filters/geo-filter';
 import { IngestMessage, SourceRules } from '../ingest-message';
@@ -120,6 +120,11 @@ export class IngestPipeline {
       case 'client-reception':
         return this.handleClientReception(tag, route.clientKey, msg, counters, nowMs);
     }
+  }
+
+  /** Where the writer tells the repository that a transaction begins and ends. */
+  get batchScope(): IngestBatchScope {
+    return this.deps.repository;
   }
 
   /** Rebuilds the resolved_path index from the database (active nodes, neighbor edges). */

@@ -157,6 +157,7 @@ export class PipelineHarness {
         errors.length = 0;
         this.restarts++;
       },
+      this.pipeline.batchScope,
     );
     this.counters.merge(batchCounters);
     return { counters: batchCounters, errors };

@@ -97,7 +97,21 @@ export interface ClientReceptionInsert {
   src: 'rxlog' | 'advert';
 }
 
-export interface IngestRepository {
+/**
+ * The writer's transaction boundaries, as the repository sees them. Inside an open batch the
+ * repository may defer writes that commute with everything else in the batch (the per-packet
+ * observer counters) and must write them in `endBatch`, before COMMIT.
+ */
+export interface IngestBatchScope {
+  /** A transaction begins; `coalesce` false when every message runs in its own savepoint. */
+  beginBatch(coalesce: boolean): void;
+  /** Writes what was deferred; called inside the transaction, right before COMMIT. */
+  endBatch(): void;
+  /** The transaction was rolled back: forget what was deferred. */
+  abandonBatch(): void;
+}
+
+export interface IngestRepository extends IngestBatchScope {
   findTransmissionByHash(hash: string): { id: number; firstSeen: string; lastSeen: number } | undefined;
   insertTransmission(row: TransmissionInsert): number;
   moveTransmissionFirstSeen(id: number, firstSeen: string): void;

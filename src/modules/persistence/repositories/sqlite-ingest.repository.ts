@@ -65,13 +65,34 @@ function observerParams(row: ObserverUpsert): Record<string, unknown> {
   };
 }
 
+/** Packet-observer touches of one transaction, written once per observer in endBatch. */
+interface DeferredObserverTouch {
+  rowid: number;
+  /** Packets after the first one of this transaction (the first ran the full upsert). */
+  count: number;
+  name: string;
+  iata: string;
+  now: string;
+}
+
 /** The reference's SQL, prepared once on the single connection. */
 export class SqliteIngestRepository implements IngestRepository {
+  /**
+   * Observer upserts are the most frequent statement of the hot path (one per packet, for a few
+   * dozen observers). Inside a batch only an observer's first packet runs the upsert; the others
+   * add to this map and one UPDATE per observer lands before COMMIT with the count and the last
+   * packet's name, iata and time. The row ends up exactly as with one upsert per packet: those
+   * columns take the last packet's values, packet_count the sum, and the statements that run in
+   * between either touch other columns (naive clock skew) or flush first (status, companion).
+   */
+  private readonly deferredTouches = new Map<string, DeferredObserverTouch>();
+  private coalesceTouches = false;
   private readonly selectTxByHash: Statement;
   private readonly insertTx: Statement;
   private readonly updateTxFirstSeen: Statement;
   private readonly selectObserverRowid: Statement;
   private readonly touchObserverPacket: Statement;
+  private readonly applyDeferredTouch: Statement;
   private readonly upsertObs: Statement;
   private readonly raiseTxLastSeen: Statement;
   private readonly upsertObserverStmt: Statement;
@@ -103,6 +124,13 @@ export class SqliteIngestRepository implements IngestRepository {
     this.selectObserverRowid = db.prepare('SELECT rowid FROM observers WHERE id = ?').pluck();
     this.touchObserverPacket = db.prepare(
       `UPDATE observers SET last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now),
+         last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)
+       WHERE rowid = @rowid`,
+    );
+    this.applyDeferredTouch = db.prepare(
+      `UPDATE observers SET name = @name, iata = @iata,
+         last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now), packet_count = packet_count + @count,
+         inactive = CASE WHEN inactive = 1 THEN 0 ELSE inactive END,
          last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)
        WHERE rowid = @rowid`,
     );
@@ -159,6 +187,28 @@ export class SqliteIngestRepository implements IngestRepository {
     this.selectEdges = db.prepare('SELECT node_a, node_b FROM neighbor_edges').raw();
   }
 
+  beginBatch(coalesce: boolean): void {
+    this.deferredTouches.clear();
+    this.coalesceTouches = coalesce;
+  }
+
+  endBatch(): void {
+    this.flushDeferredTouches();
+    this.coalesceTouches = false;
+  }
+
+  abandonBatch(): void {
+    this.deferredTouches.clear();
+    this.coalesceTouches = false;
+  }
+
+  private flushDeferredTouches(): void {
+    for (const touch of this.deferredTouches.values()) {
+      if (touch.count > 0) this.applyDeferredTouch.run(touch);
+    }
+    this.deferredTouches.clear();
+  }
+
   findTransmissionByHash(hash: string): { id: number; firstSeen: string; lastSeen: number } | undefined {
     return this.selectTxByHash.get(hash) as { id: number; firstSeen: string; lastSeen: number } | undefined;
   }
@@ -172,10 +222,12 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   findObserverRowid(observerId: string): number | undefined {
+    this.flushDeferredTouches();
     return this.selectObserverRowid.get(observerId) as number | undefined;
   }
 
   markObserverPacket(rowid: number, now: string): void {
+    this.flushDeferredTouches();
     this.touchObserverPacket.run({ rowid, now });
   }
 
@@ -188,11 +240,22 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   upsertObserver(row: ObserverUpsert): void {
+    this.flushDeferredTouches();
     this.upsertObserverStmt.run(observerParams(row));
   }
 
   upsertPacketObserver(row: ObserverUpsert): number {
-    return this.upsertPacketObserverStmt.get({ id: row.id, name: row.name, iata: row.iata, now: row.now }) as number;
+    const deferred = this.deferredTouches.get(row.id);
+    if (deferred) {
+      deferred.count++;
+      deferred.name = row.name;
+      deferred.iata = row.iata;
+      deferred.now = row.now;
+      return deferred.rowid;
+    }
+    const rowid = this.upsertPacketObserverStmt.get({ id: row.id, name: row.name, iata: row.iata, now: row.now }) as number;
+    if (this.coalesceTouches) this.deferredTouches.set(row.id, { rowid, count: 0, name: row.name, iata: row.iata, now: row.now });
+    return rowid;
   }
 
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void {
