@@ -8,6 +8,7 @@
 //   modes: replay = the `replay` command (reads the JSONL file); memory = messages parsed before the
 //   clock starts (the service's write path alone: parse, decode, dedup, upserts, commits)
 //   node bench/ingest.bench.mjs --count 200000 --fanout 4 --batch-sizes 500
+//   node bench/ingest.bench.mjs --modes memory --cpu-prof /tmp/prof   # V8 CPU profile per run
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,7 +117,8 @@ async function main() {
     console.log('mode    batch  msgs/s   obs/s    CPU ms/msg  peak RSS MiB  tx rows  obs rows');
     const modes = arg('modes', 'replay,memory').split(',');
     for (const mode of modes) for (const batch of batchSizes) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch), '--mode', mode], {
+      const profile = arg('cpu-prof', '') ? ['--cpu-prof', '--cpu-prof-dir', arg('cpu-prof', '')] : [];
+      const r = spawnSync(process.execPath, [...profile, fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch), '--mode', mode], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });

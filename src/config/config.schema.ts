@@ -328,6 +328,11 @@ export class IngestFileDto {
   @IsOptional() @IsGoInt({ min: 1, max: 10_000_000 }) highWaterMark?: number;
 }
 
+export class SqliteFileDto {
+  @IsOptional() @IsGoInt({ min: 1, max: 4096 }) cacheSizeMiB?: number;
+  @IsOptional() @IsGoInt({ min: 100, max: 1_000_000 }) walAutocheckpointPages?: number;
+}
+
 export class WatchdogFileDto {
   @IsOptional() @IsGoFloat({ min: 1 }) intervalSec?: number;
   @IsOptional() @IsGoFloat({ min: 1 }) thresholdSec?: number;
@@ -385,6 +390,7 @@ export class ConfigFileDto {
   // ours
   @IsOptional() @NestedDto(() => HttpFileDto) http?: HttpFileDto;
   @IsOptional() @NestedDto(() => IngestFileDto) ingest?: IngestFileDto;
+  @IsOptional() @NestedDto(() => SqliteFileDto) sqlite?: SqliteFileDto;
   @IsOptional() @NestedDto(() => WatchdogFileDto) watchdog?: WatchdogFileDto;
   @IsOptional() @NestedDto(() => LogFileDto) log?: LogFileDto;
   @IsOptional() @NestedDto(() => MaintenanceFileDto) maintenance?: MaintenanceFileDto;

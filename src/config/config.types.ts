@@ -93,11 +93,20 @@ export interface AppConfig {
    * holds the rest), which bounds memory; ingestBufferSize stays the hard cap.
    */
   readonly ingest: { readonly batchSize: number; readonly flushIntervalMs: number; readonly highWaterMark: number };
+  /** Page cache and WAL checkpoint size of the writer connection (see open-database.ts for the measurements). */
+  readonly sqlite: SqliteTuning;
   /** Stall watchdog (ingestor-spec §2.6). */
   readonly watchdog: { readonly intervalSec: number; readonly thresholdSec: number };
   readonly log: { readonly format: 'text' | 'json'; readonly level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
   /** Periods of the maintenance schedules (ingestor-spec §5.1) and the size of one delete transaction. */
   readonly maintenance: MaintenanceConfig;
+}
+
+export interface SqliteTuning {
+  /** PRAGMA cache_size of the writer connection, in MiB (SQLite's default is 2 MiB). */
+  readonly cacheSizeMiB: number;
+  /** PRAGMA wal_autocheckpoint in pages (SQLite's default is 1000 pages, about 4 MiB of WAL). */
+  readonly walAutocheckpointPages: number;
 }
 
 /**

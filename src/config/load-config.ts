@@ -241,6 +241,10 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
       flushIntervalMs: file.ingest?.flushIntervalMs ?? CONFIG_DEFAULTS.ingest.flushIntervalMs,
       highWaterMark: file.ingest?.highWaterMark ?? CONFIG_DEFAULTS.ingest.highWaterMark,
     },
+    sqlite: {
+      cacheSizeMiB: file.sqlite?.cacheSizeMiB ?? CONFIG_DEFAULTS.sqlite.cacheSizeMiB,
+      walAutocheckpointPages: file.sqlite?.walAutocheckpointPages ?? CONFIG_DEFAULTS.sqlite.walAutocheckpointPages,
+    },
     watchdog: {
       intervalSec: file.watchdog?.intervalSec ?? CONFIG_DEFAULTS.watchdog.intervalSec,
       thresholdSec: file.watchdog?.thresholdSec ?? CONFIG_DEFAULTS.watchdog.thresholdSec,

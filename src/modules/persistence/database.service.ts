@@ -25,7 +25,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     try {
-      this.opened = await openDatabase(this.config.dbPath, { logger: (line) => this.logger.log(line) });
+      this.opened = await openDatabase(this.config.dbPath, { logger: (line) => this.logger.log(line), tuning: this.config.sqlite });
     } catch (error) {
       // Same wording as CoreScope's fatal `db: …` line; the caller decides to exit.
       throw new Error(`db: ${errorText(error)}`, { cause: error });

@@ -150,6 +150,22 @@ describe('fresh database: exactly the §4.2 schema', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    // our tuning (config `sqlite`), defaults: 16 MiB cache (negative = KiB), checkpoint every 10 000 pages
+    expect(db.pragma('cache_size', { simple: true })).toBe(-16 * 1024);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+  });
+
+  it('takes the cache and checkpoint size from the `sqlite` config', async () => {
+    const tuned = await openDatabase(path.join(path.dirname(opened.dbPath), 'tuned.db'), {
+      startBackgroundJobs: false,
+      tuning: { cacheSizeMiB: 3, walAutocheckpointPages: 500 },
+    });
+    try {
+      expect(tuned.connection.pragma('cache_size', { simple: true })).toBe(-3 * 1024);
+      expect(tuned.connection.pragma('wal_autocheckpoint', { simple: true })).toBe(500);
+    } finally {
+      await tuned.close();
+    }
   });
 
   it('records the expected _migrations markers and finishes the async migrations', () => {
