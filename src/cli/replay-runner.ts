@@ -1,7 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { sanitizeLogText } from '../common/logging/sanitize-log-text';
 import { AppConfig } from '../config/config.types';
 import { IngestMessage } from '../modules/ingest/ingest-message';
@@ -13,6 +13,8 @@ import { ReplayModule } from './replay.module';
 
 export interface ReplaySummary {
   messages: number;
+  /** Start-up (Nest, database open, migrations) before the first message, not part of `seconds`. */
+  startupSeconds: number;
   invalidLines: number;
   transmissions: number;
   observations: number;
@@ -53,20 +55,40 @@ export function parseReplayLine(line: string): IngestMessage | string {
 }
 
 /**
+ * Lines of a file, read in 64 KiB chunks: one await per chunk instead of one per line
+ * (node:readline's async iterator cost about 10 µs a line, half the writer's own cost).
+ */
+export async function* readLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
+  // A UTF-8 character split between two chunks is joined by the decoder.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of chunks) {
+    const lines = (rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk))).split('\n');
+    rest = lines.pop() ?? '';
+    yield lines.map(withoutCarriageReturn);
+  }
+  rest += decoder.end();
+  if (rest !== '') yield [withoutCarriageReturn(rest)];
+}
+
+const withoutCarriageReturn = (line: string): string => (line.endsWith('\r') ? line.slice(0, -1) : line);
+
+/**
  * Ingests a JSONL capture through the same pipeline and single writer as the live service, into
  * the configured database.
  */
 export async function runReplay(config: AppConfig, file: string, logger: LoggerService | false, hooks: ReplayProgress = {}): Promise<ReplaySummary> {
   const totalBytes = statSync(file).size;
   const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger });
-  const started = process.hrtime.bigint();
-  const cpuStart = process.cpuUsage();
+  const launched = process.hrtime.bigint();
   try {
     await app.init();
     await app.get(DatabaseService).asyncMigrations.whenIdle();
     app.get(IngestPipelineService).refreshPathIndex();
     const writer = app.get(IngestWriterService);
     writer.start();
+    const started = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
 
     const readAhead = 4 * config.ingest.batchSize;
     const knownSources = new Set(config.mqttSources.map((s) => s.name));
@@ -75,25 +97,26 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
     let invalidLines = 0;
     let lineNumber = 0;
     const stream = createReadStream(file);
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    for await (const line of lines) {
-      lineNumber++;
-      if (line.trim() === '') continue;
-      const parsed = parseReplayLine(line);
-      if (typeof parsed === 'string') {
-        invalidLines++;
-        hooks.onInvalidLine?.(lineNumber, parsed);
-        continue;
+    for await (const chunkLines of readLines(stream)) {
+      for (const line of chunkLines) {
+        lineNumber++;
+        if (line.trim() === '') continue;
+        const parsed = parseReplayLine(line);
+        if (typeof parsed === 'string') {
+          invalidLines++;
+          hooks.onInvalidLine?.(lineNumber, parsed);
+          continue;
+        }
+        messages++;
+        if (parsed.source !== 'replay' && !knownSources.has(parsed.source) && !reportedSources.has(parsed.source)) {
+          reportedSources.add(parsed.source);
+          hooks.onUnknownSource?.(sanitizeLogText(parsed.source));
+        }
+        // A file needs no deep queue (nothing is lost by reading it later): a few batches ahead.
+        if (writer.buffer.pending >= readAhead) await writer.waitForRoom(readAhead / 2);
+        writer.submit(parsed);
+        if ((messages & 1023) === 0) hooks.onProgress?.(stream.bytesRead, totalBytes, messages);
       }
-      messages++;
-      if (parsed.source !== 'replay' && !knownSources.has(parsed.source) && !reportedSources.has(parsed.source)) {
-        reportedSources.add(parsed.source);
-        hooks.onUnknownSource?.(sanitizeLogText(parsed.source));
-      }
-      // A file needs no deep queue (nothing is lost by reading it later): a few batches ahead.
-      if (writer.buffer.pending >= readAhead) await writer.waitForRoom(readAhead / 2);
-      writer.submit(parsed);
-      if ((messages & 1023) === 0) hooks.onProgress?.(stream.bytesRead, totalBytes, messages);
     }
     await writer.drain();
     hooks.onProgress?.(totalBytes, totalBytes, messages);
@@ -105,6 +128,7 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
       invalidLines + stats.get('decode_errors') + stats.get('message_errors') + stats.get('advert_rejects') + (stats.dropped('not_json_object') ?? 0);
     return {
       messages,
+      startupSeconds: Number(started - launched) / 1e9,
       invalidLines,
       transmissions: stats.get('tx_inserted'),
       observations: stats.get('obs_inserted'),
@@ -126,7 +150,7 @@ export function formatSummary(s: ReplaySummary): string {
     `transmissions: ${s.transmissions} new (${s.duplicates} duplicates)`,
     `observations:  ${s.observations}`,
     `errors:        ${s.errors}`,
-    `time:          ${s.seconds.toFixed(2)} s, ${Math.round(s.messagesPerSecond)} msgs/s`,
+    `time:          ${s.seconds.toFixed(2)} s, ${Math.round(s.messagesPerSecond)} msgs/s (after ${s.startupSeconds.toFixed(2)} s start-up)`,
   ].join('\n');
 }
 

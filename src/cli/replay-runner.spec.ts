@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseReplayLine, readLines } from './replay-runner';
+
+async function collect(chunks: Array<Buffer | string>): Promise<string[]> {
+  const out: string[] = [];
+  async function* source() {
+    yield* chunks;
+  }
+  for await (const lines of readLines(source())) out.push(...lines);
+  return out;
+}
+
+describe('replay line reader', () => {
+  it('joins lines split across chunks, strips CRLF, keeps empty lines and a last line without newline', async () => {
+    expect(await collect([Buffer.from('{"a":1}\n{"b"'), Buffer.from(':2}\r\n\n{"c":3}')])).toEqual(['{"a":1}', '{"b":2}', '', '{"c":3}']);
+  });
+
+  it('a multi-byte UTF-8 character split between chunks arrives whole', async () => {
+    const bytes = Buffer.from('{"origin":"Zürich 🛰"}\n', 'utf8');
+    const cut = bytes.indexOf(0xf0) + 2; // inside the 4-byte emoji
+    expect(await collect([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(['{"origin":"Zürich 🛰"}']);
+  });
+
+  it('no trailing newline, no empty last line; an empty file yields nothing', async () => {
+    expect(await collect([Buffer.from('x\n')])).toEqual(['x']);
+    expect(await collect([])).toEqual([]);
+  });
+});
+
+describe('parseReplayLine', () => {
+  it('accepts object and string payloads and names what is wrong otherwise', () => {
+    expect(parseReplayLine('{"topic":"t","payload":{"raw":"00"}}')).toEqual({ topic: 't', payload: { raw: '00' }, source: 'replay' });
+    expect(parseReplayLine('{"topic":"t","payload":"{}","source":"s"}')).toEqual({ topic: 't', payload: '{}', source: 's' });
+    expect(parseReplayLine('nope')).toBe('not JSON');
+    expect(parseReplayLine('[1]')).toBe('not a JSON object');
+    expect(parseReplayLine('{"payload":{}}')).toBe('missing "topic"');
+    expect(parseReplayLine('{"topic":"t","payload":[1]}')).toBe('"payload" must be an object or a string');
+  });
+});
