@@ -246,7 +246,10 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     const writer = this.writer!;
     writer.commitBatch(
       batch,
-      (message) => {
+      (message, isolated) => {
+        // A failure in the first attempt restarts the whole batch (counters reset), so only
+        // the per-savepoint attempt needs the message's counts apart.
+        if (!isolated) return this.pipeline.handle(message, batchCounters);
         item.reset();
         this.pipeline.handle(message, item);
         batchCounters.merge(item);

@@ -54,7 +54,8 @@ export class SqliteBatchWriter {
    */
   commitBatch<T>(
     items: readonly T[],
-    handle: (item: T) => void,
+    /** `isolated`: the item runs in its own savepoint (second attempt), so it may fail alone. */
+    handle: (item: T, isolated: boolean) => void,
     onItemError: (item: T, err: unknown) => void,
     onRestart: () => void = () => undefined,
     scope: IngestBatchScope = NO_SCOPE,
@@ -62,7 +63,7 @@ export class SqliteBatchWriter {
     try {
       this.transaction(() => {
         scope.beginBatch(true);
-        for (const item of items) handle(item);
+        for (const item of items) handle(item, false);
         scope.endBatch();
       });
       return;
@@ -71,7 +72,7 @@ export class SqliteBatchWriter {
       if (isInfrastructureError(err)) throw new BatchAbortedError(err);
     }
     onRestart();
-    const inSavepoint = this.db.transaction((item: T) => handle(item));
+    const inSavepoint = this.db.transaction((item: T) => handle(item, true));
     try {
       this.transaction(() => {
         scope.beginBatch(false);
