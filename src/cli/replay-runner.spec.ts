@@ -21,6 +21,14 @@ describe('replay line reader', () => {
     expect(await collect([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(['{"origin":"Zürich 🛰"}']);
   });
 
+  it('a line longer than many chunks arrives whole', async () => {
+    const long = 'x'.repeat(300_000);
+    const chunks = [Buffer.from('a\n' + long.slice(0, 1000))];
+    for (let i = 1000; i < long.length; i += 65_536) chunks.push(Buffer.from(long.slice(i, i + 65_536)));
+    chunks.push(Buffer.from('\nb'));
+    expect(await collect(chunks)).toEqual(['a', long, 'b']);
+  });
+
   it('no trailing newline, no empty last line; an empty file yields nothing', async () => {
     expect(await collect([Buffer.from('x\n')])).toEqual(['x']);
     expect(await collect([])).toEqual([]);

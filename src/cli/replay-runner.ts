@@ -63,7 +63,14 @@ export async function* readLines(chunks: AsyncIterable<Buffer | string>): AsyncG
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of chunks) {
-    const lines = (rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk))).split('\n');
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    // Only the new text is searched: a very long line costs linear time, not quadratic.
+    if (!text.includes('\n')) {
+      rest += text;
+      continue;
+    }
+    const lines = text.split('\n');
+    lines[0] = rest + lines[0];
     rest = lines.pop() ?? '';
     yield lines.map(withoutCarriageReturn);
   }

@@ -85,6 +85,19 @@ describe('batching is invisible in the stored rows', () => {
     ]);
   });
 
+  it('observer ids that differ only in lone UTF-16 surrogates stay two rows, as without batching', async () => {
+    const [alone, grouped] = [await open(), await open()];
+    const [a, b] = ['obs\ud800', 'obs\udbff']; // the map keys differ; so do the stored ids
+    const stream = [a, b, b, a].map((id, i) => ({ topic: packetTopic(id), payload: { raw: uniquePacket(i), origin: `N${i}` }, nowMs: NOW + i }));
+    alone.sendAll(stream, 1);
+    grouped.batch(stream);
+    expect(grouped.rows('SELECT name, packet_count FROM observers ORDER BY name')).toEqual([
+      { name: 'N2', packet_count: 2 },
+      { name: 'N3', packet_count: 2 },
+    ]);
+    expect(dumpIngestTables(grouped.db)).toEqual(dumpIngestTables(alone.db));
+  });
+
   it('a failing message rolls back its own observer count even when the batch coalesced before the failure', async () => {
     const poisonRaw = uniquePacket(77);
     const failing = await pipelineHarness({

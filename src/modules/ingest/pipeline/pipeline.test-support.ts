@@ -142,9 +142,12 @@ export class PipelineHarness {
     const errors: ItemError[] = [];
     this.writer.commitBatch(
       messages,
-      (m) => {
+      // as IngestWriterService: the first attempt counts into the batch, the savepoint attempt per message
+      (m, isolated) => {
+        const message = { source: m.source ?? DEFAULT_SOURCE, topic: m.topic, payload: toPayload(m.payload) };
+        if (!isolated) return this.pipeline.handle(message, batchCounters, m.nowMs ?? NOW);
         item.reset();
-        this.pipeline.handle({ source: m.source ?? DEFAULT_SOURCE, topic: m.topic, payload: toPayload(m.payload) }, item, m.nowMs ?? NOW);
+        this.pipeline.handle(message, item, m.nowMs ?? NOW);
         batchCounters.merge(item);
       },
       (m, error) => {

@@ -188,7 +188,7 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   beginBatch(coalesce: boolean): void {
-    this.deferredTouches.clear();
+    this.forgetDeferredTouches();
     this.coalesceTouches = coalesce;
   }
 
@@ -198,7 +198,7 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   abandonBatch(): void {
-    this.deferredTouches.clear();
+    this.forgetDeferredTouches();
     this.coalesceTouches = false;
   }
 
@@ -206,6 +206,10 @@ export class SqliteIngestRepository implements IngestRepository {
     for (const touch of this.deferredTouches.values()) {
       if (touch.count > 0) this.applyDeferredTouch.run(touch);
     }
+    this.forgetDeferredTouches();
+  }
+
+  private forgetDeferredTouches(): void {
     this.deferredTouches.clear();
   }
 
@@ -244,6 +248,11 @@ export class SqliteIngestRepository implements IngestRepository {
     this.upsertObserverStmt.run(observerParams(row));
   }
 
+  /**
+   * Coalesced within a batch (see deferredTouches). Any new statement that reads or writes the
+   * columns this one sets (name, iata, last_seen, packet_count, inactive, last_packet_at) inside
+   * the writer's transaction must call flushDeferredTouches() first.
+   */
   upsertPacketObserver(row: ObserverUpsert): number {
     const deferred = this.deferredTouches.get(row.id);
     if (deferred) {
