@@ -21,20 +21,9 @@ export const SQLITE_SYNCHRONOUS_MODE: 'NORMAL' | 'FULL' = 'NORMAL';
 /** busy_timeout (TypeORM's `timeout` option): how long a write waits for a lock held by another process. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-/**
- * Page cache and checkpoint size. SQLite's defaults (2 MiB cache, checkpoint every 1000 WAL pages) make a
- * group commit of new transmissions spill pages mid-transaction and re-read index pages through syscalls,
- * and checkpoint (with an fsync) every few batches. Replaying the rows of a 100 000-message e2e run
- * (../shared/tools/sqlite-bench.mjs rows, our statements, 500-message transactions) on the 2-core machine:
- * 17 200 obs/s with the defaults, 22 500 with 8 MiB + 10 000 pages, 27 800–32 100 with 32 MiB + 10 000,
- * 23 300 with 16 MiB + 10 000 and 40 300 with 16 MiB + 10 000 at 2 000 messages per transaction.
- * 16 MiB of cache is the share of RSS we spend on it; the WAL grows to about 40 MiB between checkpoints.
- */
-export const DEFAULT_SQLITE_TUNING: SqliteTuning = CONFIG_DEFAULTS.sqlite;
-
 export interface OpenDatabaseOptions {
   readonly logger?: (line: string) => void;
-  /** Writer connection tuning (config `sqlite`); CONFIG_DEFAULTS when absent. */
+  /** Writer connection tuning (config `sqlite`); CONFIG_DEFAULTS.sqlite when absent. */
   readonly tuning?: SqliteTuning;
   /**
    * Start the async migrations and boot backfills right away (default true). Tests that need to seed data
@@ -60,7 +49,7 @@ export interface OpenedDatabase {
  * single connection for SQLite, which is exactly CoreScope's `max_open_conns = 1`. The schema is never
  * synchronised from entities: migrations.ts owns it.
  */
-export function createDataSource(dbPath: string, tuning: SqliteTuning = DEFAULT_SQLITE_TUNING): DataSource {
+export function createDataSource(dbPath: string, tuning: SqliteTuning = CONFIG_DEFAULTS.sqlite): DataSource {
   return new DataSource({
     type: 'better-sqlite3',
     database: dbPath,
@@ -74,7 +63,14 @@ export function createDataSource(dbPath: string, tuning: SqliteTuning = DEFAULT_
       // Existing files keep their mode until a VACUUM (the maintenance module's CheckAutoVacuum).
       db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma(`synchronous = ${SQLITE_SYNCHRONOUS_MODE}`);
-      // Negative cache_size = KiB.
+      // Page cache and checkpoint size. With SQLite's defaults (2 MiB, checkpoint every 1 000 WAL pages) a
+      // group commit of new transmissions spills pages mid-transaction, re-reads index pages through
+      // syscalls and checkpoints (with an fsync) every few batches. Measured on the 2-core machine by
+      // replaying the rows of a 100 000-message e2e run with our statements in 500-message transactions
+      // (the method of ../shared/tools/sqlite-bench.mjs, pragmas varied): 17 200 rows/s with the defaults,
+      // 22 500 with 8 MiB + 10 000 pages, 23 300 with 16 MiB + 10 000, 27 800–32 100 with 32 MiB + 10 000,
+      // 40 300 with 16 MiB + 10 000 at 2 000 messages per transaction. The cache counts toward RSS; the WAL
+      // grows to about 40 MiB between checkpoints. Negative cache_size = KiB.
       db.pragma(`cache_size = ${-Math.trunc(tuning.cacheSizeMiB * 1024)}`);
       db.pragma(`wal_autocheckpoint = ${Math.trunc(tuning.walAutocheckpointPages)}`);
     },
@@ -94,7 +90,7 @@ export async function openDatabase(dbPath: string, options: OpenDatabaseOptions 
   const log = options.logger ?? (() => {});
   await mkdir(path.dirname(dbPath), { recursive: true });
 
-  const tuning = options.tuning ?? DEFAULT_SQLITE_TUNING;
+  const tuning = options.tuning ?? CONFIG_DEFAULTS.sqlite;
   const dataSource = createDataSource(dbPath, tuning);
   await dataSource.initialize();
   const connection = rawConnectionOf(dataSource);
