@@ -326,6 +326,7 @@ export class IngestFileDto {
   @IsOptional() @IsGoInt({ min: 1, max: 100_000 }) batchSize?: number;
   @IsOptional() @IsGoInt({ min: 1, max: 60_000 }) flushIntervalMs?: number;
   @IsOptional() @IsGoInt({ min: 1, max: 10_000_000 }) highWaterMark?: number;
+  @IsOptional() @IsGoBool() workerThread?: boolean;
 }
 
 export class SqliteFileDto {

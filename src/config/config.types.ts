@@ -92,7 +92,13 @@ export interface AppConfig {
    * first. Once writing, MQTT reads pause while highWaterMark messages are queued (the broker
    * holds the rest), which bounds memory; ingestBufferSize stays the hard cap.
    */
-  readonly ingest: { readonly batchSize: number; readonly flushIntervalMs: number; readonly highWaterMark: number };
+  readonly ingest: {
+    readonly batchSize: number;
+    readonly flushIntervalMs: number;
+    readonly highWaterMark: number;
+    /** Parse and decode each batch in a worker thread while the writer stores the previous one. */
+    readonly workerThread: boolean;
+  };
   /** Page cache and WAL checkpoint size of the writer connection (see open-database.ts for the measurements). */
   readonly sqlite: SqliteTuning;
   /** Stall watchdog (ingestor-spec §2.6). */

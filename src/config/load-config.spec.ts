@@ -95,7 +95,7 @@ describe('reading the file (§1.1)', () => {
       statsFilePath: '/tmp/corescope-ingestor-stats.json',
       slowWriterMs: 500,
       http: { port: 8080, host: '0.0.0.0' },
-      ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 50000 },
+      ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 50000, workerThread: true },
       sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },
@@ -697,7 +697,7 @@ describe('our own keys', () => {
   it('reads all of them', () => {
     const config = loadFile({
       http: { port: 9100, host: '127.0.0.1' },
-      ingest: { batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000 },
+      ingest: { batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000, workerThread: false },
       sqlite: { cacheSizeMiB: 64, walAutocheckpointPages: 2000 },
       watchdog: { intervalSec: 15, thresholdSec: 120.5 },
       log: { format: 'json', level: 'debug' },
@@ -713,7 +713,7 @@ describe('our own keys', () => {
       multibyteIntervalMin: 5,
       deleteChunkRows: 250,
     });
-    expect(config.ingest).toEqual({ batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000 });
+    expect(config.ingest).toEqual({ batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000, workerThread: false });
     expect(config.sqlite).toEqual({ cacheSizeMiB: 64, walAutocheckpointPages: 2000 });
     expect(config.watchdog).toEqual({ intervalSec: 15, thresholdSec: 120.5 });
     expect(config.log).toEqual({ format: 'json', level: 'debug' });
@@ -738,6 +738,7 @@ describe('our own keys', () => {
     [{ ingest: { flushIntervalMs: 0 } }, 'ingest.flushIntervalMs', 'must be an integer between 1 and 60000'],
     [{ ingest: { flushIntervalMs: 60001 } }, 'ingest.flushIntervalMs', 'must be an integer between 1 and 60000'],
     [{ ingest: { highWaterMark: 0 } }, 'ingest.highWaterMark', 'must be an integer between 1 and 10000000'],
+    [{ ingest: { workerThread: 'yes' } }, 'ingest.workerThread', 'must be true or false'],
     [{ sqlite: { cacheSizeMiB: 0 } }, 'sqlite.cacheSizeMiB', 'must be an integer between 1 and 4096'],
     [{ sqlite: { cacheSizeMiB: 1.5 } }, 'sqlite.cacheSizeMiB', 'must be an integer between 1 and 4096'],
     [{ sqlite: { walAutocheckpointPages: 99 } }, 'sqlite.walAutocheckpointPages', 'must be an integer between 100 and 1000000'],

@@ -240,6 +240,7 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
       batchSize: file.ingest?.batchSize ?? CONFIG_DEFAULTS.ingest.batchSize,
       flushIntervalMs: file.ingest?.flushIntervalMs ?? CONFIG_DEFAULTS.ingest.flushIntervalMs,
       highWaterMark: file.ingest?.highWaterMark ?? CONFIG_DEFAULTS.ingest.highWaterMark,
+      workerThread: file.ingest?.workerThread ?? CONFIG_DEFAULTS.ingest.workerThread,
     },
     sqlite: {
       cacheSizeMiB: file.sqlite?.cacheSizeMiB ?? CONFIG_DEFAULTS.sqlite.cacheSizeMiB,

@@ -2,21 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
-import { LruSignatureCache } from './advert-signature';
-import { buildChannelKeyMap, createChannelKeyRing, explicitChannelKeyMap } from './channel-keys';
-import type { ChannelKeyMap, DecodeContext, DecodeOutcome, KeyMatching, RegionKeys } from './decoder.types';
+import { buildChannelKeyMap } from './channel-keys';
+import { createDecodeContext, createExplicitKeysContext, type DecoderContextOptions } from './decode-context';
+import type { ChannelKeyMap, DecodeContext, DecodeOutcome } from './decoder.types';
 import { decodePacket } from './packet-decoder';
 import { buildRegionKeys } from './region-keys';
-
-export interface DecoderContextOptions {
-  validateSignatures: boolean;
-  regionKeys?: RegionKeys;
-  /** Entries of the advert signature cache; 0 disables it. Default 8192. */
-  signatureCacheSize?: number;
-  keyMatching?: KeyMatching;
-}
-
-const DEFAULT_SIGNATURE_CACHE_SIZE = 8192;
 
 type RainbowLoad = { keys: Record<string, string> } | { missing: true } | { warning: string };
 
@@ -97,20 +87,11 @@ export class DecoderService {
 
   /** A decode context over a prepared key map (production layering or explicit). */
   static createContext(keys: ChannelKeyMap, options: DecoderContextOptions): DecodeContext {
-    const cacheSize = options.signatureCacheSize ?? DEFAULT_SIGNATURE_CACHE_SIZE;
-    return {
-      keyRing: createChannelKeyRing(keys, { keyMatching: options.keyMatching }),
-      validateSignatures: options.validateSignatures,
-      regionKeys: options.regionKeys ?? [],
-      signatureCache: cacheSize > 0 ? new LruSignatureCache(cacheSize) : undefined,
-    };
+    return createDecodeContext(keys, options);
   }
 
-  /**
-   * For the CLI's `--channel-keys`: the given map REPLACES the production layering entirely
-   * (no built-in Public); every key is tried on every packet, as CoreScope does.
-   */
+  /** The CLI's `--channel-keys` context: the given map replaces the production layering. */
   static contextFromExplicitKeys(keys: Readonly<Record<string, string>>, options: DecoderContextOptions): DecodeContext {
-    return DecoderService.createContext(explicitChannelKeyMap(keys), options);
+    return createExplicitKeysContext(keys, options);
   }
 }

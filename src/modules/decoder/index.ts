@@ -22,5 +22,6 @@ export { ingestVerdict } from './ingest-verdict';
 export { decodePacket, MAX_PATH_BYTES, MAX_PAYLOAD_BYTES } from './packet-decoder';
 export { PAYLOAD_TYPE, PAYLOAD_TYPE_NAMES } from './payload-decoders';
 export { buildRegionKeys, deriveRegionKey, matchScope, regionTransportCode } from './region-keys';
-export { DecoderService, type DecoderContextOptions } from './decoder.service';
+export { DecoderService } from './decoder.service';
+export { createDecodeContext, createExplicitKeysContext, type DecoderContextOptions } from './decode-context';
 export { DecoderModule } from './decoder.module';

@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/config.types';
 import { DecoderService } from '../decoder/decoder.service';
 import { DatabaseService } from '../persistence/database.service';
 import { IngestCounters } from '../stats/ingest-counters';
+import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestPipelineService } from './ingest-pipeline.service';
 import { pipelineHarness } from './pipeline/pipeline.test-support';
 
@@ -16,6 +17,7 @@ describe('IngestPipelineService log holding', () => {
       h.config as AppConfig,
       new DecoderService(h.config as AppConfig),
       { connection: h.db } as unknown as DatabaseService,
+      new IngestStatsService(),
     );
     service.onModuleInit();
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

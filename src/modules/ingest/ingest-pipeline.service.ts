@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { decodePacket } from '../decoder/packet-decoder';
 import { DecoderService } from '../decoder/decoder.service';
@@ -6,21 +6,27 @@ import { DatabaseService } from '../persistence/database.service';
 import type { IngestBatchScope } from '../persistence/repositories/ingest.repository';
 import { SqliteIngestRepository } from '../persistence/repositories/sqlite-ingest.repository';
 import { IngestCounters } from '../stats/ingest-counters';
+import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestMessage } from './ingest-message';
 import { PathResolver } from './path-resolution/path-resolver';
 import { IngestPipeline } from './pipeline/ingest-pipeline';
+import { preparerSettingsOf } from './preparation/message-preparer';
+import { PreparationStage } from './preparation/preparation-stage';
+import type { PreparedMessage } from './preparation/prepared-message';
 
 type LogLevel = 'log' | 'warn' | 'debug';
 
 /**
- * Nest wrapper of the pipeline: wires config, decoder and the repository on the open database.
+ * Nest wrapper of the pipeline: wires config, decoder and the repository on the open database,
+ * and the preparation stage (parse and decode, in a worker thread by default) in front of it.
  * Pipeline log lines are held until the writer knows the attempt committed: a batch that is
  * rolled back and run again must not log its messages twice.
  */
 @Injectable()
-export class IngestPipelineService implements OnModuleInit {
+export class IngestPipelineService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Ingest');
   private pipeline?: IngestPipeline;
+  private stage?: PreparationStage;
   private readonly heldLines: Array<[LogLevel, string]> = [];
   private readonly heldLogger = {
     log: (m: string) => this.hold('log', m),
@@ -32,6 +38,7 @@ export class IngestPipelineService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly decoder: DecoderService,
     private readonly database: DatabaseService,
+    private readonly stats: IngestStatsService,
   ) {}
 
   onModuleInit(): void {
@@ -43,6 +50,28 @@ export class IngestPipelineService implements OnModuleInit {
       resolver: new PathResolver(),
       logger: this.heldLogger,
     });
+    this.stage = new PreparationStage({
+      useWorker: this.config.ingest.workerThread,
+      workerData: { settings: preparerSettingsOf(this.config), channelKeys: this.decoder.channelKeys, hashRegions: [...this.config.hashRegions] },
+      inline: this.pipeline.preparer,
+      logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
+      onWorkerFailure: () => this.stats.add('worker_restarts'),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stage?.close();
+  }
+
+  /** The database-free half of a batch (parse, route, decode), in the worker thread when enabled. */
+  prepareBatch(messages: readonly IngestMessage[]): Promise<PreparedMessage[]> {
+    if (!this.stage) throw new Error('ingest pipeline used before the database was opened');
+    return this.stage.prepare(messages);
+  }
+
+  /** Stores one prepared message; runs inside the writer's transaction. */
+  apply(message: IngestMessage, prepared: PreparedMessage, counters: IngestCounters, nowMs?: number): void {
+    this.required().apply(message, prepared, counters, nowMs);
   }
 
   /** The repository's view of the writer's transactions (deferred writes land before COMMIT). */

@@ -13,9 +13,14 @@ import type { IngestRepository } from '../persistence/repositories/ingest.reposi
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import type { IngestMessage } from './ingest-message';
 import type { IngestPipelineService } from './ingest-pipeline.service';
+import type { PreparedMessage } from './preparation/prepared-message';
 import { SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
 import { IngestWriterService } from './ingest-writer.service';
-import { advertHex, identity, NOW, packetTopic, pipelineHarness, statusTopic, uniquePacket, type HarnessOptions, type PipelineHarness } from './pipeline/pipeline.test-support';
+import { buildChannelKeyMap } from '../decoder/channel-keys';
+import { preparerSettingsOf } from './preparation/message-preparer';
+import { PreparationStage } from './preparation/preparation-stage';
+import path from 'node:path';
+import { advertHex, dumpIngestTables, identity, NOW, packetTopic, pipelineHarness, readCorpus, statusTopic, uniquePacket, type HarnessOptions, type PipelineHarness } from './pipeline/pipeline.test-support';
 
 /** Lets the writer loop run: microtasks plus a few turns of the (real) setImmediate queue. */
 async function settle(turns = 5): Promise<void> {
@@ -34,16 +39,32 @@ interface Rig {
 }
 
 const logs: Array<{ level: string; line: string }> = [];
+const stages: PreparationStage[] = [];
 
-async function rig(options: HarnessOptions & { batchSize: number; flushIntervalMs?: number; highWaterMark?: number; bufferSize?: number }): Promise<Rig> {
+async function rig(
+  options: HarnessOptions & { batchSize: number; flushIntervalMs?: number; highWaterMark?: number; bufferSize?: number; workerThread?: boolean },
+): Promise<Rig> {
   const h = await pipelineHarness(options);
+  // The real preparation stage (its worker thread is the compiled dist/ script) or the writer thread.
+  const stage = new PreparationStage({
+    useWorker: options.workerThread ?? false,
+    workerData: { settings: preparerSettingsOf(h.config), channelKeys: buildChannelKeyMap({ hashChannels: h.config.hashChannels, channelKeys: h.config.channelKeys }), hashRegions: [...h.config.hashRegions] },
+    inline: h.pipeline.preparer,
+    logger: { log: () => undefined, warn: (l) => logs.push({ level: 'warn', line: l }), error: (l) => logs.push({ level: 'error', line: l }) },
+    workerScript: path.resolve(__dirname, '../../../dist/modules/ingest/preparation/preparation.worker.js'),
+  });
+  stages.push(stage);
   const config = { ...h.config, ingest: { batchSize: options.batchSize, flushIntervalMs: options.flushIntervalMs ?? 0, highWaterMark: options.highWaterMark ?? 5_000 }, ingestBufferSize: options.bufferSize ?? 10_000 } as AppConfig;
   let tick = 0;
+  let loggedUpTo = 0;
   const pipeline = {
     // explicit, monotonically increasing ingest clock (one second per handled message)
-    handle: (message: IngestMessage, counters: Parameters<IngestPipelineService['handle']>[1]) => h.pipeline.handle(message, counters, NOW + 1000 * tick++),
-    flushLogs: () => undefined,
-    discardLogs: () => undefined,
+    prepareBatch: (messages: IngestMessage[]) => stage.prepare(messages),
+    apply: (message: IngestMessage, prepared: PreparedMessage, counters: Parameters<IngestPipelineService['apply']>[2]) =>
+      h.pipeline.apply(message, prepared, counters, NOW + 1000 * tick++),
+    // Like the service: the lines of a rolled-back attempt are forgotten.
+    flushLogs: () => (loggedUpTo = h.logs.length),
+    discardLogs: () => (h.logs.length = loggedUpTo),
   } as unknown as IngestPipelineService;
   const database = { connection: h.db, writer: new SqliteBatchWriter(h.db) } as unknown as DatabaseService;
   const stats = new IngestStatsService();
@@ -98,6 +119,7 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
       await r.h.close();
       r = undefined;
     }
+    for (const stage of stages.splice(0)) await stage.close();
     vi.restoreAllMocks();
   });
 
@@ -118,6 +140,30 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
     expect(released).toBe(true);
     expect(r.writer.hasRoom()).toBe(true);
     expect(r.writer.hasRoom(4)).toBe(false);
+  });
+
+  it('with the worker thread and a backlog (next batch prepared while one commits) it stores exactly what one thread stores', async () => {
+    const corpus = readCorpus();
+    const stored: Array<Record<string, unknown[]>> = [];
+    for (const workerThread of [false, true]) {
+      r = await rig({ batchSize: 64, workerThread });
+      // Three observers hear every corpus packet (dedup), with statuses in between.
+      for (const [i, line] of corpus.entries()) {
+        for (const observer of ['obsA', 'obsB', 'obsC']) r.submit(`${i}`, packetTopic(observer, line.iata), { raw: line.raw, SNR: -5, origin: observer });
+        if (i % 100 === 0) r.submit('status', statusTopic('obsA'), { status: 'online', origin: 'obsA', model: `m${i}` });
+      }
+      const total = corpus.length * 3 + Math.ceil(corpus.length / 100);
+      r.writer.start();
+      await r.acked(total);
+      expect(r.stats.get('batches_committed')).toBeGreaterThan(total / 64 - 1);
+      stored.push(dumpIngestTables(r.h.db));
+      await r.writer.beforeApplicationShutdown();
+      await r.h.close();
+      r = undefined;
+    }
+    expect(stored[0].observations.length).toBe(3 * (corpus.length - 1));
+    expect(stored[1]).toStrictEqual(stored[0]);
+    expect(logs.filter((l) => l.level !== 'log')).toEqual([]);
   });
 
   it('commits FIFO batches of batchSize; counters applied per committed batch; onCommitted sees committed rows', async () => {
@@ -211,7 +257,9 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
     expect(r.h.rows('SELECT id FROM observers ORDER BY id').map((row) => row.id)).toEqual(['obs1', 'obs2']);
     expect(r.h.count('transmissions')).toBe(2);
     expect(r.stats.snapshot().counters).toMatchObject({ message_errors: 2, write_errors: 1, tx_inserted: 2, observer_upserts: 2, batches_committed: 1, messages_processed: 4 });
-    const skipped = logs.filter((l) => l.line.includes('skipped'));
+    // The decoder's failure is reported by the pipeline (it happened before any write), the
+    // constraint failure by the writer; both on one sanitized line with the same wording.
+    const skipped = [...r.h.logs, ...logs].filter((l) => l.line.includes('skipped'));
     expect(skipped.map((l) => l.level)).toEqual(['warn', 'warn']);
     expect(skipped[0].line).toBe('[writer] message on meshcore/SJC/obs?X/packets from [test] skipped: decoder?exploded??[31m');
     expect(skipped[1].line).toBe('[writer] message on meshcore/SJC/poison/packets from [test] skipped: CHECK constraint failed');

@@ -8,6 +8,7 @@ import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestBuffer } from './ingest-buffer';
 import { IngestMessage } from './ingest-message';
 import { IngestPipelineService } from './ingest-pipeline.service';
+import type { PreparedMessage } from './preparation/prepared-message';
 
 const RETRY_START_MS = 100;
 const RETRY_MAX_MS = 30_000;
@@ -17,10 +18,23 @@ const BUFFER_SUMMARY_MS = 5 * 60_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A batch taken from the buffer whose preparation (decoding) is under way. */
+interface PreparingBatch {
+  messages: IngestMessage[];
+  prepared: Promise<PreparedMessage[]>;
+}
+
+interface PreparedItem {
+  message: IngestMessage;
+  prepared: PreparedMessage;
+}
+
 /**
  * The single writer of ingest data: drains the ingest buffer in FIFO batches (flush at
- * `ingest.batchSize` messages or `ingest.flushIntervalMs`), commits each batch in one transaction,
- * and yields to the event loop between batches so MQTT keepalives are never starved.
+ * `ingest.batchSize` messages or `ingest.flushIntervalMs`), has each batch prepared (parsed and
+ * decoded, in the worker thread) and commits it in one transaction, and yields to the event loop
+ * between batches so MQTT keepalives are never starved. Under a backlog the next batch is being
+ * prepared while this one is stored: two cores, still one writer and FIFO order.
  * A failed commit is retried with backoff; the batch stays in memory until it commits.
  */
 @Injectable()
@@ -38,6 +52,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private summaryTimer?: NodeJS.Timeout;
   /** Settles when the batch being committed (if any) is done. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** The next batch, already out of the buffer and being prepared while the current one commits. */
+  private next?: PreparingBatch;
   private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
 
   constructor(
@@ -115,7 +131,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
 
   /** Writes whatever is queued now (tests and the replay command). */
   async drain(): Promise<void> {
-    while (this.buffer.pending > 0 && this.loop && !this.stopping) {
+    while ((this.buffer.pending > 0 || this.next) && this.loop && !this.stopping) {
       this.wakeBatch();
       await sleep(5);
     }
@@ -127,7 +143,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     if (!this.loop) return;
     // Let the loop write what is already queued, within a bound.
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
-    while (this.buffer.pending > 0 && Date.now() < deadline) {
+    while ((this.buffer.pending > 0 || this.next) && Date.now() < deadline) {
       this.wakeBatch();
       await sleep(10);
     }
@@ -144,23 +160,38 @@ export class IngestWriterService implements BeforeApplicationShutdown {
 
   private async run(): Promise<void> {
     const { batchSize, flushIntervalMs } = this.config.ingest;
-    while (!this.stopping) {
-      const hasItems = await this.buffer.waitForItems();
-      if (!hasItems || this.stopping) break;
-      if (this.buffer.pending < batchSize && flushIntervalMs > 0 && !this.flushRequested) await this.waitForBatch(flushIntervalMs);
-      this.flushRequested = false;
-      const batch = this.buffer.takeBatch(batchSize);
-      if (batch.length === 0) continue;
+    // Prefetch only under a backlog: at low rates the flush interval, not decoding, sets the pace.
+    const prefetchAt = Math.max(1, Math.floor(batchSize / 4));
+    // A batch already taken (this.next) is always committed, even when stopping.
+    while (!this.stopping || this.next) {
+      let current = this.next;
+      this.next = undefined;
+      if (!current) {
+        const hasItems = await this.buffer.waitForItems();
+        if (!hasItems || this.stopping) break;
+        if (this.buffer.pending < batchSize && flushIntervalMs > 0 && !this.flushRequested) await this.waitForBatch(flushIntervalMs);
+        this.flushRequested = false;
+        current = this.takeBatch(batchSize);
+        if (!current) continue;
+      }
       let done!: () => void;
       this.inFlight = new Promise((resolve) => (done = resolve));
       try {
-        await this.commitWithRetry(batch);
+        const prepared = await current.prepared;
+        if (!this.stopping && this.buffer.pending >= prefetchAt) this.next = this.takeBatch(batchSize);
+        await this.commitWithRetry(current.messages, prepared);
       } finally {
         done();
       }
       this.releaseCapacityWaiters();
       await yieldToEventLoop();
     }
+  }
+
+  private takeBatch(batchSize: number): PreparingBatch | undefined {
+    const messages = this.buffer.takeBatch(batchSize);
+    if (messages.length === 0) return undefined;
+    return { messages, prepared: this.pipeline.prepareBatch(messages) };
   }
 
   /** Waits up to ms for a full batch; submit() cuts the wait short (wakeBatch). */
@@ -189,12 +220,13 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   }
 
 
-  private async commitWithRetry(batch: IngestMessage[]): Promise<void> {
+  private async commitWithRetry(batch: IngestMessage[], prepared: PreparedMessage[]): Promise<void> {
     let delay = RETRY_START_MS;
+    const items: PreparedItem[] = batch.map((message, i) => ({ message, prepared: prepared[i] }));
     for (;;) {
       const batchCounters = new IngestCounters();
       try {
-        this.commitOnce(batch, batchCounters);
+        this.commitOnce(items, batchCounters);
         this.pipeline.flushLogs();
         batchCounters.add('batches_committed');
         batchCounters.add('messages_processed', batch.length);
@@ -241,20 +273,20 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     }
   }
 
-  private commitOnce(batch: IngestMessage[], batchCounters: IngestCounters): void {
+  private commitOnce(items: PreparedItem[], batchCounters: IngestCounters): void {
     const item = this.itemCounters;
     const writer = this.writer!;
     writer.commitBatch(
-      batch,
-      (message, isolated) => {
+      items,
+      ({ message, prepared }, isolated) => {
         // A failure in the first attempt restarts the whole batch (counters reset), so only
         // the per-savepoint attempt needs the message's counts apart.
-        if (!isolated) return this.pipeline.handle(message, batchCounters);
+        if (!isolated) return this.pipeline.apply(message, prepared, batchCounters);
         item.reset();
-        this.pipeline.handle(message, item);
+        this.pipeline.apply(message, prepared, item);
         batchCounters.merge(item);
       },
-      (message, err) => {
+      ({ message }, err) => {
         batchCounters.add('message_errors');
         if (typeof (err as { code?: unknown })?.code === 'string') batchCounters.add('write_errors');
         this.logger.warn(

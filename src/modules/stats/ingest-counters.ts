@@ -24,6 +24,8 @@ export const COUNTER_NAMES = [
   'walCommits',
   'batches_committed',
   'commit_retries',
+  /** The preparation worker thread died and was replaced (its batches were decoded inline). */
+  'worker_restarts',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

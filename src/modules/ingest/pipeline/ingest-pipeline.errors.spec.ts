@@ -73,7 +73,12 @@ describe('IngestPipeline — failures inside a batch', () => {
       { topic: packetTopic('obs1'), payload: { raw: bad } },
       { topic: packetTopic('obs1'), payload: { raw: uniquePacket(3) } },
     ]);
-    expect(errors.map((e) => (e.error as Error).message)).toEqual(['decoder exploded']);
+    // Decoding happens before any write: the message is skipped without rolling the batch back.
+    expect(errors).toEqual([]);
+    expect(h.restarts).toBe(0);
+    expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.line)).toEqual([
+      '[writer] message on meshcore/SJC/obs1/packets from [test] skipped: decoder exploded',
+    ]);
     expect(h.count('transmissions')).toBe(2);
     expect(counters.values).toMatchObject({ message_errors: 1, tx_inserted: 2, observer_upserts: 2 });
     expect(h.value("SELECT packet_count FROM observers WHERE id = 'obs1'")).toBe(2);

@@ -1,19 +1,17 @@
 import { AppConfig } from '../../../config/config.types';
 import { sanitizeLogText, truncateId } from '../../../common/logging/sanitize-log-text';
 import { roundToInterval, toEpochSeconds, toRfc3339 } from '../../../common/time/rfc3339';
-import { validateAdvert } from '../../decoder/advert-checks';
-import { DecodeContext, DecodedPacket, DecodeOutcome } from '../../decoder/decoder.types';
+import { DecodeContext, DecodeOutcome } from '../../decoder/decoder.types';
 import { IngestBatchScope, IngestRepository } from '../../persistence/repositories/ingest.repository';
 import { IngestCounters } from '../../stats/ingest-counters';
-import { passesGeoFilter } from '../filters/geo-filter';
-import { IngestMessage, SourceRules } from '../ingest-message';
+import { IngestMessage } from '../ingest-message';
 import { buildCompanionMessage, COMPANION_OBSERVER_ID } from '../message/companion-message';
-import { resolveEnvelopeTime } from '../message/envelope-time';
+import { resolveEnvelopeStamp, resolveEnvelopeTime } from '../message/envelope-time';
 import { firstPresentNumber, firstString, toFloat64 } from '../message/numeric-coercion';
-import { extractObserverMeta } from '../message/observer-status';
 import { PathResolver } from '../path-resolution/path-resolver';
-import { parseJsonObject, routeMessage, RoutingRules } from '../routing/topic-router';
 import { deriveHeardKey } from './client-reception';
+import { MessagePreparer, preparerSettingsOf } from '../preparation/message-preparer';
+import type { ObservationFields, PreparedMessage, PreparedPacket, PreparedStatus, TransmissionData } from '../preparation/prepared-message';
 
 export interface PipelineLogger {
   log(message: string): void;
@@ -31,30 +29,7 @@ export interface PipelineDeps {
   logger: PipelineLogger;
 }
 
-/** Observation fields read from a packet or companion message (ingestor-spec §2.4). */
-interface ObservationFields {
-  snr: number | null;
-  rssi: number | null;
-  score: number | null;
-  direction: string | null;
-}
-
-interface TransmissionData {
-  rawHex: string;
-  hash: string;
-  routeType: number;
-  payloadType: number;
-  payloadVersion: number;
-  decodedJson: string;
-  pathJson: string;
-  hops: readonly string[];
-  channelHash: string | null;
-  scopeName: string | null;
-  fromPubkey: string | null;
-}
-
 const DAY_MS = 24 * 3600_000;
-const NO_RULES: SourceRules = { iataFilter: new Set() };
 
 function finiteOrNull(n: number | undefined): number | null {
   return n === undefined || !Number.isFinite(n) ? null : n;
@@ -62,63 +37,60 @@ function finiteOrNull(n: number | undefined): number | null {
 
 /**
  * The ingest pipeline of ingestor-spec §3: one message in, the reference's writes out, through the
- * repository. Runs inside the writer's transaction; throws only for write failures (the writer
- * then rolls the message back alone, or the whole batch for infrastructure errors).
+ * repository. Two halves: MessagePreparer (parse, route, decode, advert checks; no database, may
+ * run in a worker thread) and apply() here, which runs inside the writer's transaction and throws
+ * only for write failures (the writer then rolls the message back alone, or the whole batch for
+ * infrastructure errors).
  */
 export class IngestPipeline {
-  private readonly observerBlacklist: ReadonlySet<string>;
-  private readonly iataWhitelist: ReadonlySet<string>;
-  private readonly sourceRules = new Map<string, SourceRules>();
+  readonly preparer: MessagePreparer;
   private readonly clientContext: DecodeContext;
 
   constructor(private readonly deps: PipelineDeps) {
-    const { config } = deps;
-    this.observerBlacklist = new Set(config.observerBlacklist);
-    this.iataWhitelist = new Set(config.observerIATAWhitelist);
-    for (const source of config.mqttSources) {
-      if (!this.sourceRules.has(source.name)) {
-        this.sourceRules.set(source.name, { iataFilter: new Set(source.iataFilter), region: source.region });
-      }
-    }
+    this.preparer = new MessagePreparer(preparerSettingsOf(deps.config), deps.context, deps.decode);
     this.clientContext = { ...deps.context, validateSignatures: false };
   }
 
+  /** Both halves in one go (replay of a single message, tests). */
   handle(message: IngestMessage, counters: IngestCounters, nowMs = Date.now()): void {
-    const { payload } = message;
-    const msg = typeof payload === 'object' && !Buffer.isBuffer(payload) ? payload : parseJsonObject(payload);
-    if (!msg) {
-      counters.drop('not_json_object');
-      this.deps.logger.debug(`MQTT [${message.source}] payload on ${sanitizeLogText(message.topic)} is not a JSON object, dropped`);
-      return;
-    }
-    const rules = this.sourceRules.get(message.source) ?? NO_RULES;
-    const routing: RoutingRules = {
-      clientRxCoverage: this.deps.config.clientRxCoverage.enabled,
-      observerBlacklist: this.observerBlacklist,
-      iataWhitelist: this.iataWhitelist,
-      sourceIataFilter: rules.iataFilter,
-    };
-    const route = routeMessage(message.topic, msg, routing);
+    this.apply(message, this.preparer.prepare(message), counters, nowMs);
+  }
+
+  /** The writing half: stores a prepared message at ingest time nowMs. */
+  apply(message: IngestMessage, prepared: PreparedMessage, counters: IngestCounters, nowMs = Date.now()): void {
     const tag = message.source;
-    switch (route.kind) {
+    switch (prepared.kind) {
       case 'drop':
-        counters.drop(route.reason);
-        if (route.reason === 'observer_blacklist') {
-          this.deps.logger.debug(`MQTT [${tag}] observer ${truncateId(route.observerId ?? '')} blacklisted, dropping`);
-        } else if (route.reason === 'client_blacklist') {
-          this.deps.logger.debug(`MQTT [${tag}] client ${truncateId(route.observerId ?? '')} blacklisted, dropping`);
+        counters.drop(prepared.reason);
+        if (prepared.reason === 'not_json_object') {
+          this.deps.logger.debug(`MQTT [${tag}] payload on ${sanitizeLogText(message.topic)} is not a JSON object, dropped`);
+        } else if (prepared.reason === 'observer_blacklist') {
+          this.deps.logger.debug(`MQTT [${tag}] observer ${truncateId(prepared.observerId ?? '')} blacklisted, dropping`);
+        } else if (prepared.reason === 'client_blacklist') {
+          this.deps.logger.debug(`MQTT [${tag}] client ${truncateId(prepared.observerId ?? '')} blacklisted, dropping`);
         }
         return;
       case 'status':
-        return this.handleStatus(tag, route.observerId, route.region, msg, counters, nowMs);
+        return this.handleStatus(tag, prepared, counters, nowMs);
       case 'packet':
-        return this.handlePacket(tag, message.topic, route.observerId, route.region || rules.region || '', msg, counters, nowMs);
-      case 'companion-channel':
-        return this.handleCompanion(tag, 'channel', route.topicIndex, msg, counters, nowMs);
-      case 'companion-direct':
-        return this.handleCompanion(tag, 'direct', '', msg, counters, nowMs);
+        return this.handlePacket(tag, prepared, counters, nowMs);
+      case 'decode-error':
+        counters.add('decode_errors');
+        this.deps.logger.warn(
+          `MQTT [${tag}] decode error: ${prepared.error} (topic=${sanitizeLogText(prepared.shortTopic)} observer=${truncateId(prepared.observerId)} rawHexLen=${prepared.rawLength})`,
+        );
+        return;
+      case 'companion':
+        return this.handleCompanion(tag, prepared.channel ? 'channel' : 'direct', prepared.topicIndex, prepared.msg, counters, nowMs);
       case 'client-reception':
-        return this.handleClientReception(tag, route.clientKey, msg, counters, nowMs);
+        return this.handleClientReception(tag, prepared.clientKey, prepared.msg, counters, nowMs);
+      case 'failed':
+        // Same line and counter as a message whose writes failed (the writer's onItemError).
+        counters.add('message_errors');
+        this.deps.logger.warn(
+          `[writer] message on ${sanitizeLogText(message.topic)} from [${tag}] skipped: ${sanitizeLogText(prepared.error)}`,
+        );
+        return;
     }
   }
 
@@ -134,9 +106,8 @@ export class IngestPipeline {
 
   // ---- status (§3.2) ----
 
-  private handleStatus(tag: string, observerId: string, region: string, msg: Record<string, unknown>, counters: IngestCounters, nowMs: number) {
-    const name = typeof msg.origin === 'string' ? msg.origin : '';
-    const meta = extractObserverMeta(msg);
+  private handleStatus(tag: string, status: PreparedStatus, counters: IngestCounters, nowMs: number) {
+    const { observerId, region, name, meta } = status;
     const now = toRfc3339(nowMs);
     this.deps.repository.upsertObserver({ id: observerId, name, iata: region.trim().toUpperCase(), now, ...meta });
     counters.add('observer_upserts');
@@ -153,30 +124,11 @@ export class IngestPipeline {
 
   // ---- observer packets (§3.1) ----
 
-  private handlePacket(
-    tag: string,
-    topic: string,
-    observerId: string,
-    region: string,
-    msg: Record<string, unknown>,
-    counters: IngestCounters,
-    nowMs: number,
-  ) {
-    const raw = msg.raw as string;
-    const outcome = this.deps.decode(raw, this.deps.context);
-    if (!outcome.ok) {
-      counters.add('decode_errors');
-      const parts = topic.split('/');
-      if (parts.length > 2) parts[2] = parts[2].slice(0, 8);
-      this.deps.logger.warn(
-        `MQTT [${tag}] decode error: ${outcome.error} (topic=${sanitizeLogText(parts.join('/'))} observer=${truncateId(observerId)} rawHexLen=${raw.length})`,
-      );
-      return;
-    }
-    const packet = outcome.packet;
+  private handlePacket(tag: string, packet: PreparedPacket, counters: IngestCounters, nowMs: number) {
+    const { observerId, origin } = packet;
     const now = toRfc3339(nowMs);
 
-    const envelope = resolveEnvelopeTime(msg.timestamp, nowMs);
+    const envelope = resolveEnvelopeStamp(packet.envelope, nowMs);
     if (envelope.note) {
       this.deps.logger.debug(`MQTT [${tag}] ${envelope.note} from observer ${truncateId(observerId)}, using ingest time`);
     }
@@ -184,86 +136,59 @@ export class IngestPipeline {
       this.deps.repository.recordNaiveSkew(observerId, envelope.naiveSkewSec, now, toRfc3339(nowMs - DAY_MS));
     }
 
-    const fields = this.observationFields(msg);
-    const origin = typeof msg.origin === 'string' ? msg.origin : '';
-    const payloadRegion = typeof msg.region === 'string' && msg.region !== '' ? msg.region : '';
-
-    let foreign = false;
-    const advert = packet.payloadType === 4 ? packet.advert : undefined;
-    if (advert) {
-      const reason = validateAdvert(advert);
-      if (reason) {
+    const advert = packet.advert;
+    switch (packet.advertVerdict) {
+      case 'rejected':
         counters.add('advert_rejects');
-        this.deps.logger.warn(`MQTT [${tag}] skipping corrupted ADVERT: ${sanitizeLogText(reason)}`);
+        this.deps.logger.warn(`MQTT [${tag}] skipping corrupted ADVERT: ${sanitizeLogText(packet.advertReason ?? '')}`);
         return;
-      }
-      if (this.deps.context.validateSignatures && advert.signatureValid === false) {
+      case 'bad-signature':
         this.deps.repository.insertDroppedPacket({
           hash: packet.hash,
-          rawHex: raw,
+          rawHex: packet.rawHex,
           reason: 'invalid signature',
           observerId,
           observerName: origin,
-          nodePubkey: advert.pubKey,
-          nodeName: advert.name,
+          nodePubkey: advert!.pubKey,
+          nodeName: advert!.name,
         });
         counters.add('sig_drops');
         this.deps.logger.warn(
-          `MQTT [${tag}] DROPPED invalid signature: hash=${packet.hash} name=${sanitizeLogText(advert.name)} observer=${sanitizeLogText(origin || observerId)} pubkey=${advert.pubKey.slice(0, 16)}`,
+          `MQTT [${tag}] DROPPED invalid signature: hash=${packet.hash} name=${sanitizeLogText(advert!.name)} observer=${sanitizeLogText(origin || observerId)} pubkey=${advert!.pubKey.slice(0, 16)}`,
         );
         return;
-      }
-      if (!passesGeoFilter(this.deps.config.geoFilter, advert.lat, advert.lon)) {
-        if (this.deps.config.foreignAdverts.mode === 'drop') {
-          counters.add('geo_drops');
-          return;
-        }
-        foreign = true;
+      case 'geo-drop':
+        counters.add('geo_drops');
+        return;
+      case 'foreign':
         counters.add('foreign_adverts');
         this.deps.logger.debug(
-          `MQTT [${tag}] foreign advert: node=${advert.pubKey.slice(0, 16)} name=${sanitizeLogText(advert.name)} lat=${(advert.lat ?? 0).toFixed(4)} lon=${(advert.lon ?? 0).toFixed(4)} observer=${sanitizeLogText(origin || observerId)}`,
+          `MQTT [${tag}] foreign advert: node=${advert!.pubKey.slice(0, 16)} name=${sanitizeLogText(advert!.name)} lat=${(advert!.lat ?? 0).toFixed(4)} lon=${(advert!.lon ?? 0).toFixed(4)} observer=${sanitizeLogText(origin || observerId)}`,
         );
-      }
+        break;
     }
 
     // Deliberate difference (README): the observer row is written before the observation, so the
     // first packet of a new observer gets its observer_idx instead of NULL (reference quirk 1).
     let observerIdx: number | undefined;
     if (observerId) {
-      const iata = (payloadRegion || region).trim().toUpperCase();
-      observerIdx = this.deps.repository.upsertPacketObserver({ id: observerId, name: origin, iata, now });
+      observerIdx = this.deps.repository.upsertPacketObserver({ id: observerId, name: origin, iata: packet.iata, now });
       counters.add('observer_upserts');
     }
 
-    const isNew = this.insertTransmission(this.transmissionData(packet), observerId, fields, raw, nowMs, counters, observerIdx);
+    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx);
 
     if (advert) {
       const pk = advert.pubKey;
       this.deps.repository.upsertNode({ publicKey: pk, name: advert.name, role: advert.role, lat: advert.lat, lon: advert.lon, now });
       counters.add('node_upserts');
-      if (foreign) this.deps.repository.markNodeForeign(pk);
+      if (packet.advertVerdict === 'foreign') this.deps.repository.markNodeForeign(pk);
       if (isNew) this.deps.repository.incrementAdvertCount(pk);
       if (advert.batteryMv !== undefined || advert.temperatureC !== undefined) {
         this.deps.repository.updateNodeTelemetry(pk, advert.batteryMv, advert.temperatureC);
       }
       if (packet.scopeName) this.deps.repository.updateNodeDefaultScope(pk, packet.scopeName);
     }
-  }
-
-  private transmissionData(packet: DecodedPacket): TransmissionData {
-    return {
-      rawHex: packet.raw,
-      hash: packet.hash,
-      routeType: packet.routeType,
-      payloadType: packet.payloadType,
-      payloadVersion: packet.payloadVersion,
-      decodedJson: packet.decodedJson,
-      pathJson: packet.pathJson,
-      hops: packet.pathJson === '[]' ? [] : (JSON.parse(packet.pathJson) as string[]),
-      channelHash: packet.channelHash,
-      scopeName: packet.scopeName,
-      fromPubkey: packet.fromPubkey,
-    };
   }
 
   private observationFields(msg: Record<string, unknown>): ObservationFields {

@@ -1,0 +1,121 @@
+import type { DropReason } from '../routing/topic-router';
+import type { EnvelopeStamp } from '../message/envelope-time';
+import type { ObserverMeta } from '../message/observer-status';
+
+/**
+ * A message after the database-free half of the pipeline (parse, route, filters, decode, advert
+ * checks): everything the writer needs to apply it, as plain data a worker thread can send.
+ * Nothing here depends on the ingest clock; the writer applies `nowMs` when it stores it.
+ */
+export type PreparedMessage =
+  | PreparedDrop
+  | PreparedStatus
+  | PreparedPacket
+  | PreparedDecodeError
+  | PreparedCompanion
+  | PreparedClientReception
+  | PreparedFailure;
+
+export interface PreparedDrop {
+  kind: 'drop';
+  reason: DropReason;
+  observerId?: string;
+}
+
+export interface PreparedStatus {
+  kind: 'status';
+  observerId: string;
+  region: string;
+  /** `origin` of the message, '' when absent. */
+  name: string;
+  meta: ObserverMeta | undefined;
+}
+
+export interface PreparedDecodeError {
+  kind: 'decode-error';
+  error: string;
+  /** The topic with the observer segment cut to 8 characters (as the reference logs it). */
+  shortTopic: string;
+  observerId: string;
+  rawLength: number;
+}
+
+/**
+ * What the advert checks decided, before any write:
+ * - 'none': not an ADVERT;
+ * - 'rejected': a corrupted advert (advertReason says why), skipped;
+ * - 'bad-signature': dropped into dropped_packets;
+ * - 'geo-drop': outside the geo filter with foreignAdverts.mode = drop;
+ * - 'foreign': outside the geo filter, stored and flagged;
+ * - 'ok': stored.
+ */
+export type AdvertVerdict = 'none' | 'rejected' | 'bad-signature' | 'geo-drop' | 'foreign' | 'ok';
+
+export interface PreparedAdvert {
+  pubKey: string;
+  name: string;
+  role: string;
+  lat: number | undefined;
+  lon: number | undefined;
+  batteryMv: number | undefined;
+  temperatureC: number | undefined;
+}
+
+/** Observation fields read from a packet or companion message (ingestor-spec §2.4). */
+export interface ObservationFields {
+  snr: number | null;
+  rssi: number | null;
+  score: number | null;
+  direction: string | null;
+}
+
+/** A transmission's columns, and the hops its resolved_path is computed from. */
+export interface TransmissionData {
+  rawHex: string;
+  hash: string;
+  routeType: number;
+  payloadType: number;
+  payloadVersion: number;
+  decodedJson: string;
+  pathJson: string;
+  hops: readonly string[];
+  channelHash: string | null;
+  scopeName: string | null;
+  fromPubkey: string | null;
+}
+
+/** An observer packet (ingestor-spec §3.1) that decoded. */
+export interface PreparedPacket extends ObservationFields, TransmissionData {
+  kind: 'packet';
+  observerId: string;
+  /** observers.iata: the payload's region, else the topic's, else the source's; trimmed, upper case. */
+  iata: string;
+  /** `origin` of the message, '' when absent. */
+  origin: string;
+  envelope: EnvelopeStamp;
+  advertVerdict: AdvertVerdict;
+  /** Why a 'rejected' advert was skipped. */
+  advertReason: string | null;
+  advert: PreparedAdvert | null;
+}
+
+/** Companion-bridge text (ingestor-spec §3.12): built at apply time, its hash uses the arrival second. */
+export interface PreparedCompanion {
+  kind: 'companion';
+  channel: boolean;
+  topicIndex: string;
+  msg: Record<string, unknown>;
+}
+
+/** Mobile client RX coverage (ingestor-spec §3.11), rare and opt-in: applied from the message itself. */
+export interface PreparedClientReception {
+  kind: 'client-reception';
+  clientKey: string;
+  msg: Record<string, unknown>;
+}
+
+/** Preparation threw (a bug, never bad input): the message is skipped and counted. */
+export interface PreparedFailure {
+  kind: 'failed';
+  error: string;
+}
