@@ -21,6 +21,14 @@ describe('PathResolver (resolved_path_test.go)', () => {
     expect(new PathResolver().resolve(['AA'], null)).toBeNull();
   });
 
+  it('resolvePathJson reads the path_json column the same way', () => {
+    const r = new PathResolver();
+    expect(r.resolvePathJson('["AA"]', null)).toBeNull(); // nothing indexed yet
+    r.refresh([A, C], []);
+    expect(r.resolvePathJson('["AA","CC44","DD"]', null)).toBe(JSON.stringify([A, C, null]));
+    expect(r.resolvePathJson('[]', null)).toBeNull();
+  });
+
   it('leaves ambiguous prefixes null without a graph or anchor', () => {
     const r = new PathResolver();
     r.refresh([B1, B2], []);

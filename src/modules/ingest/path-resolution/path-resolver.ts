@@ -45,6 +45,12 @@ export class PathResolver {
     return this.prefixIndex.size;
   }
 
+  /** resolve() for an observation's path_json; the hops are only parsed when something can resolve. */
+  resolvePathJson(pathJson: string, fromPubkey: string | null): string | null {
+    if (pathJson === '[]' || this.prefixIndex.size === 0) return null;
+    return this.resolve(JSON.parse(pathJson) as string[], fromPubkey);
+  }
+
   /** The resolved_path column: JSON array of keys/null, or null when empty or all null. */
   resolve(hops: readonly string[], fromPubkey: string | null): string | null {
     if (hops.length === 0 || this.prefixIndex.size === 0) return null;

@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  advertHex,
   dumpIngestTables,
+  identity,
   type HarnessMessage,
   NOW,
   packetTopic,
@@ -33,6 +35,24 @@ function mixedStream(): HarnessMessage[] {
       out.push({ topic: packetTopic(observer, i % 2 ? 'SJC' : 'MRY'), payload, nowMs });
     }
   }
+  // Adverts of three nodes, each heard by several observers over several paths (same hash, new
+  // observation), with names, roles, positions and telemetry changing between copies; and the
+  // same observation twice (the ON CONFLICT update keeps the earlier SNR when the later has none).
+  for (let i = 0; i < 24; i++) {
+    const node = i % 3;
+    const appdata = {
+      nodeType: i % 2 ? 2 : 4,
+      name: i % 4 === 1 ? undefined : `Node ${node}.${i}`,
+      ...(i % 5 === 2 ? {} : { lat: 37 + i / 100, lon: -122 - i / 100 }),
+      ...(node === 2 ? { batteryMv: 3700 + i } : {}),
+    };
+    const raw = advertHex(identity(10 + node), appdata, { timestamp: 1_752_840_000 + Math.floor(i / 6), path: Uint8Array.of(i % 4) });
+    out.push({ topic: packetTopic(`obs${i % 4}`, 'SJC'), payload: { raw, SNR: i, origin: `Name ${i % 3}` }, nowMs: NOW + 100_000 + i * 1000 });
+    if (i % 6 === 0) out.push({ topic: packetTopic(`obs${i % 4}`, 'SJC'), payload: { raw, RSSI: -90 }, nowMs: NOW + 100_500 + i * 1000 });
+  }
+  // A clock that steps back: a copy of a known packet moves first_seen earlier, a later copy (still before the first) does not.
+  out.push({ topic: packetTopic('obs3'), payload: { raw: uniquePacket(7) }, nowMs: NOW - 5000 });
+  out.push({ topic: packetTopic('obs2'), payload: { raw: uniquePacket(7) }, nowMs: NOW - 3000 });
   // A status as the last word on an observer: its name and iata must win over the packets before it.
   for (const n of [200, 201]) out.push({ topic: packetTopic('obs0'), payload: { raw: uniquePacket(n), origin: `Late ${n}` }, nowMs: NOW + n * 1000 });
   out.push({ topic: statusTopic('obs0', 'OAK'), payload: { origin: 'Final status' }, nowMs: NOW + 300_000 });
@@ -63,6 +83,8 @@ describe('batching is invisible in the stored rows', () => {
     expect(grouped.restarts).toBe(0);
     const tables = dumpIngestTables(grouped.db);
     expect(tables.observers).toHaveLength(4);
+    expect(tables.nodes).toHaveLength(3);
+    expect(grouped.counters.values.tx_dupes).toBeGreaterThan(20);
     expect(dumpIngestTables(alone.db)).toEqual(tables);
     expect(alone.value("SELECT inactive FROM observers WHERE id = 'obs2'")).toBe(0);
     const skew = 'SELECT clock_skew_seconds, clock_skew_count_24h, clock_last_naive_at FROM observers ORDER BY id';
@@ -83,6 +105,20 @@ describe('batching is invisible in the stored rows', () => {
       { id: 'obs0', name: 'N98', packet_count: 50 },
       { id: 'obs1', name: 'N99', packet_count: 50 },
     ]);
+  });
+
+  it('node rows are written once per node and batch, plus one merged update', async () => {
+    const h = await open();
+    h.db.exec('CREATE TEMP TABLE node_writes (k TEXT)');
+    h.db.exec('CREATE TEMP TRIGGER count_node_updates AFTER UPDATE ON main.nodes BEGIN INSERT INTO node_writes VALUES (new.public_key); END');
+    h.db.exec('CREATE TEMP TRIGGER count_node_inserts AFTER INSERT ON main.nodes BEGIN INSERT INTO node_writes VALUES (new.public_key); END');
+    const raw = advertHex(identity(3), { nodeType: 2, name: 'Repeater' });
+    const copies = Array.from({ length: 10 }, (_, i) => ({ topic: packetTopic(`obs${i}`), payload: { raw }, nowMs: NOW + i }));
+    h.batch(copies);
+    // insert, advert_count + 1 (the first copy only), the merged update
+    expect(h.value('SELECT COUNT(*) FROM node_writes')).toBe(3);
+    expect(h.row('SELECT name, role, last_seen, advert_count FROM nodes')).toEqual({ name: 'Repeater', role: 'repeater', last_seen: '2026-07-18T12:00:00Z', advert_count: 1 });
+    expect(h.count('observations')).toBe(10);
   });
 
   it('observer ids that differ only in lone UTF-16 surrogates stay two rows, as without batching', async () => {

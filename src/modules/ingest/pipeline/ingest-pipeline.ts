@@ -73,7 +73,7 @@ export class IngestPipeline {
       case 'status':
         return this.handleStatus(tag, prepared, counters, nowMs);
       case 'packet':
-        return this.handlePacket(tag, prepared, counters, nowMs);
+        return this.handlePacket(message, prepared, counters, nowMs);
       case 'decode-error':
         counters.add('decode_errors');
         this.deps.logger.warn(
@@ -124,7 +124,8 @@ export class IngestPipeline {
 
   // ---- observer packets (§3.1) ----
 
-  private handlePacket(tag: string, packet: PreparedPacket, counters: IngestCounters, nowMs: number) {
+  private handlePacket(message: IngestMessage, packet: PreparedPacket, counters: IngestCounters, nowMs: number) {
+    const tag = message.source;
     const { observerId, origin } = packet;
     const now = toRfc3339(nowMs);
 
@@ -176,7 +177,7 @@ export class IngestPipeline {
       counters.add('observer_upserts');
     }
 
-    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx);
+    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx, () => this.decodedJsonOf(message));
 
     if (advert) {
       const pk = advert.pubKey;
@@ -200,6 +201,17 @@ export class IngestPipeline {
     };
   }
 
+  /**
+   * decoded_json of a packet whose preparation left it out (a copy of a transmission the worker
+   * had just passed on): prepared again here, when that transmission is not in the database after
+   * all (its first copy failed, or retention removed it in between).
+   */
+  private decodedJsonOf(message: IngestMessage): string {
+    const again = this.preparer.prepare(message);
+    if (again.kind !== 'packet' || again.decodedJson === null) throw new Error('packet could not be prepared again');
+    return again.decodedJson;
+  }
+
   /** InsertTransmission (§3.4): dedup by hash, observation upsert. Returns whether the hash was new. */
   private insertTransmission(
     data: TransmissionData,
@@ -210,6 +222,8 @@ export class IngestPipeline {
     counters: IngestCounters,
     /** The observer's rowid when the caller has just upserted it (observer packets). */
     knownObserverIdx?: number,
+    /** decoded_json when data leaves it out (null) and the transmission turns out to be new. */
+    decodedJsonAgain?: () => string,
   ): boolean {
     if (!data.hash) return false;
     const repo = this.deps.repository;
@@ -230,7 +244,7 @@ export class IngestPipeline {
         routeType: data.routeType,
         payloadType: data.payloadType,
         payloadVersion: data.payloadVersion,
-        decodedJson: data.decodedJson,
+        decodedJson: data.decodedJson ?? decodedJsonAgain?.() ?? null,
         channelHash: data.channelHash,
         scopeName: data.scopeName,
         fromPubkey: data.fromPubkey,
@@ -257,7 +271,7 @@ export class IngestPipeline {
       pathJson: data.pathJson,
       timestamp: epoch,
       rawHex: observationRawHex || null,
-      resolvedPath: this.deps.resolver.resolve(data.hops, data.fromPubkey),
+      resolvedPath: this.deps.resolver.resolvePathJson(data.pathJson, data.fromPubkey),
     });
     counters.add('obs_inserted');
     // A new row already has last_seen = epoch; an old one only moves forward.
@@ -287,7 +301,6 @@ export class IngestPipeline {
         payloadVersion: 0,
         decodedJson: built.decodedJson,
         pathJson: '[]',
-        hops: [],
         channelHash: built.channelHash,
         scopeName: null,
         fromPubkey: null,

@@ -156,7 +156,6 @@ export class MessagePreparer {
       payloadVersion: packet.payloadVersion,
       decodedJson: packet.decodedJson,
       pathJson: packet.pathJson,
-      hops: packet.pathJson === '[]' ? [] : (JSON.parse(packet.pathJson) as string[]),
       channelHash: packet.channelHash,
       scopeName: packet.scopeName,
       fromPubkey: packet.fromPubkey,

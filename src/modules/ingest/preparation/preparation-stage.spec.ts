@@ -81,6 +81,19 @@ describe('PreparationStage', () => {
     expect(lines).toEqual([]);
   });
 
+  it('a copy of a transmission it passed on moments ago comes back without decoded_json', async () => {
+    const s = await open();
+    const [m] = mixedMessages();
+    const copy: IngestMessage = { ...m, topic: packetTopic('OTHER', 'SJC') };
+    const badAdvert = mixedMessages().find((x) => typeof x.payload === 'string')!;
+    const [first, second, bad1, bad2] = await s.prepare([m, copy, badAdvert, badAdvert]);
+    expect(first).toStrictEqual(h.pipeline.preparer.prepare(m));
+    expect(second).toStrictEqual({ ...h.pipeline.preparer.prepare(copy), decodedJson: null });
+    // a copy of a packet that is not stored (here: a bad signature) keeps it
+    expect(bad1).toMatchObject({ kind: 'packet', advertVerdict: 'bad-signature' });
+    expect(bad2).toStrictEqual(bad1);
+  });
+
   it('a worker that dies: its batch is prepared on the writer thread, the next batch gets a new worker', async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'mqi-stage-'));
     const crashing = path.join(scratch, 'crashing.worker.js');

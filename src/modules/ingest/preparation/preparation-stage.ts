@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { IngestMessage } from '../ingest-message';
 import { encodeMessageBatch } from './message-batch.codec';
+import { decodePreparedBatch } from './prepared-batch.codec';
 import type { MessagePreparer } from './message-preparer';
 import type { PreparationRequest, PreparationResponse, PreparationWorkerData } from './preparation.protocol';
 import type { PreparedMessage } from './prepared-message';
@@ -118,7 +119,7 @@ export class PreparationStage {
     this.pending.delete(response.id);
     if (this.pending.size === 0) this.worker?.unref();
     if ('error' in response) waiter.reject(new Error(response.error));
-    else waiter.resolve(response.prepared);
+    else waiter.resolve(decodePreparedBatch(response.prepared));
   }
 
   private onWorkerGone(worker: Worker, why: string): void {

@@ -1,7 +1,7 @@
 import type { ChannelKeyMap } from '../../decoder/decoder.types';
 import type { PreparerSettings } from './message-preparer';
 import type { EncodedMessageBatch } from './message-batch.codec';
-import type { PreparedMessage } from './prepared-message';
+import type { EncodedPreparedBatch } from './prepared-batch.codec';
 
 /** What the preparation worker starts with: everything its decoder and preparer read. */
 export interface PreparationWorkerData {
@@ -16,4 +16,4 @@ export interface PreparationRequest {
   batch: EncodedMessageBatch;
 }
 
-export type PreparationResponse = { id: number; prepared: PreparedMessage[] } | { id: number; error: string };
+export type PreparationResponse = { id: number; prepared: EncodedPreparedBatch } | { id: number; error: string };

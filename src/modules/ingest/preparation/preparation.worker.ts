@@ -8,7 +8,13 @@ import { decodePacket } from '../../decoder/packet-decoder';
 import { buildRegionKeys } from '../../decoder/region-keys';
 import { MessagePreparer } from './message-preparer';
 import { decodeMessageBatch } from './message-batch.codec';
+import { encodePreparedBatch } from './prepared-batch.codec';
+import type { PreparedMessage } from './prepared-message';
 import type { PreparationRequest, PreparationResponse, PreparationWorkerData } from './preparation.protocol';
+import { RecentHashes } from './recent-hashes';
+
+/** About ten seconds of a busy mesh: copies of a transmission arrive within a few seconds. */
+const RECENT_HASHES = 32_768;
 
 const data = workerData as PreparationWorkerData;
 const preparer = new MessagePreparer(
@@ -19,12 +25,22 @@ const preparer = new MessagePreparer(
   }),
   decodePacket,
 );
+const recent = new RecentHashes(RECENT_HASHES);
+
+function prepareForWriter(message: Parameters<MessagePreparer['prepare']>[0]): PreparedMessage {
+  const prepared = preparer.prepare(message);
+  // Only copies of a transmission that is being stored leave out decoded_json.
+  if (prepared.kind === 'packet' && (prepared.advertVerdict === 'none' || prepared.advertVerdict === 'ok' || prepared.advertVerdict === 'foreign')) {
+    if (recent.seenBefore(prepared.hash)) prepared.decodedJson = null;
+  }
+  return prepared;
+}
 
 parentPort!.on('message', (request: PreparationRequest) => {
   let response: PreparationResponse;
   try {
     const messages = decodeMessageBatch(request.batch);
-    response = { id: request.id, prepared: messages.map((m) => preparer.prepare(m)) };
+    response = { id: request.id, prepared: encodePreparedBatch(messages.map(prepareForWriter)) };
   } catch (err) {
     response = { id: request.id, error: String((err as Error)?.message ?? err) };
   }

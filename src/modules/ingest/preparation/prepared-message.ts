@@ -69,16 +69,19 @@ export interface ObservationFields {
   direction: string | null;
 }
 
-/** A transmission's columns, and the hops its resolved_path is computed from. */
+/** A transmission's columns (pathJson is the observation's path_json). */
 export interface TransmissionData {
   rawHex: string;
   hash: string;
   routeType: number;
   payloadType: number;
   payloadVersion: number;
-  decodedJson: string;
+  /**
+   * null: left out by the preparation worker because it passed the same hash on moments ago (the
+   * transmission is stored by then; the writer prepares the message again if it is not).
+   */
+  decodedJson: string | null;
   pathJson: string;
-  hops: readonly string[];
   channelHash: string | null;
   scopeName: string | null;
   fromPubkey: string | null;

@@ -99,11 +99,15 @@ export interface ClientReceptionInsert {
 
 /**
  * The writer's transaction boundaries, as the repository sees them. Inside an open batch the
- * repository may defer writes that commute with everything else in the batch (the per-packet
- * observer counters) and must write them in `endBatch`, before COMMIT.
+ * repository may defer writes that commute with everything else in the batch (per-packet observer
+ * counters, node upserts, observation rows) and must write them in `endBatch`, before COMMIT, and
+ * may remember what the batch itself wrote (transmissions by hash).
  */
 export interface IngestBatchScope {
-  /** A transaction begins; `coalesce` false when every message runs in its own savepoint. */
+  /**
+   * A transaction begins; `coalesce` false when every message runs in its own savepoint (then
+   * nothing may be deferred or remembered: a savepoint can roll one message back).
+   */
   beginBatch(coalesce: boolean): void;
   /** Writes what was deferred; called inside the transaction, right before COMMIT. */
   endBatch(): void;

@@ -65,6 +65,41 @@ function observerParams(row: ObserverUpsert): Record<string, unknown> {
   };
 }
 
+/** Node upserts of one transaction after the first per node, merged and written in endBatch. */
+interface DeferredNodeUpsert {
+  /** Upserts merged into this entry (after the first one, which ran). */
+  count: number;
+  publicKey: string;
+  name: string | null;
+  role: string | null;
+  lat: number | null;
+  lon: number | null;
+  now: string;
+}
+
+/** A transmission written or read in the current transaction. */
+interface KnownTransmission {
+  id: number;
+  firstSeen: string;
+  lastSeen: number;
+}
+
+const OBSERVATION_COLUMNS = 'transmission_id, observer_idx, direction, snr, rssi, score, path_json, timestamp, raw_hex, resolved_path';
+const OBSERVATION_CONFLICT = `ON CONFLICT(transmission_id, observer_idx, COALESCE(path_json, '')) DO UPDATE SET
+         snr = COALESCE(excluded.snr, snr), rssi = COALESCE(excluded.rssi, rssi), score = COALESCE(excluded.score, score),
+         raw_hex = COALESCE(excluded.raw_hex, raw_hex), resolved_path = COALESCE(excluded.resolved_path, resolved_path)`;
+/**
+ * Rows per multi-row observation INSERT at the end of a batch. One statement per row paid its own
+ * VDBE run and AUTOINCREMENT bookkeeping: 64 rows a statement measured ~3 µs less per
+ * observation (26.5 vs 29.6 µs of SQL per message, replaying a 100 000-message run's statements).
+ */
+const OBSERVATIONS_PER_INSERT = 64;
+
+function observationInsertSql(rows: number): string {
+  const values = new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+  return `INSERT INTO observations (${OBSERVATION_COLUMNS}) VALUES ${values} ${OBSERVATION_CONFLICT}`;
+}
+
 /** Packet-observer touches of one transaction, written once per observer in endBatch. */
 interface DeferredObserverTouch {
   rowid: number;
@@ -73,6 +108,19 @@ interface DeferredObserverTouch {
   name: string;
   iata: string;
   now: string;
+}
+
+function writeObservationParams(row: ObservationUpsert, out: unknown[], at: number): void {
+  out[at] = row.transmissionId;
+  out[at + 1] = row.observerIdx;
+  out[at + 2] = row.direction;
+  out[at + 3] = row.snr;
+  out[at + 4] = row.rssi;
+  out[at + 5] = row.score;
+  out[at + 6] = row.pathJson;
+  out[at + 7] = row.timestamp;
+  out[at + 8] = row.rawHex;
+  out[at + 9] = row.resolvedPath;
 }
 
 /** The reference's SQL, prepared once on the single connection. */
@@ -86,6 +134,23 @@ export class SqliteIngestRepository implements IngestRepository {
    * between either touch other columns (naive clock skew) or flush first (status, companion).
    */
   private readonly deferredTouches = new Map<string, DeferredObserverTouch>();
+  /**
+   * The same for node upserts (an advert is heard by many observers): the first upsert of a node
+   * in a transaction runs, later ones merge here (each COALESCE column keeps the last non-null
+   * value, last_seen the last time) and one UPDATE lands before COMMIT. The other node statements
+   * of the batch touch other columns (foreign_advert, advert_count, telemetry, default_scope).
+   */
+  private readonly deferredNodes = new Map<string, DeferredNodeUpsert>();
+  /**
+   * Observation rows of the transaction, inserted in order before COMMIT, many per statement.
+   * Nothing in the ingest path reads observations, so deferring them changes no other statement;
+   * their ids come out in the same order.
+   */
+  private pendingObservations: ObservationUpsert[] = [];
+  /** Transmissions this transaction inserted or looked up: a copy heard again needs no SELECT. */
+  private readonly knownByHash = new Map<string, KnownTransmission>();
+  private readonly knownById = new Map<number, KnownTransmission>();
+  /** True inside an optimistic batch (no savepoints): the deferrals and the memo above are on. */
   private coalesceTouches = false;
   private readonly selectTxByHash: Statement;
   private readonly insertTx: Statement;
@@ -94,6 +159,8 @@ export class SqliteIngestRepository implements IngestRepository {
   private readonly touchObserverPacket: Statement;
   private readonly applyDeferredTouch: Statement;
   private readonly upsertObs: Statement;
+  private readonly upsertObsMany: Statement;
+  private readonly applyDeferredNode: Statement;
   private readonly raiseTxLastSeen: Statement;
   private readonly upsertObserverStmt: Statement;
   private readonly upsertPacketObserverStmt: Statement;
@@ -134,14 +201,8 @@ export class SqliteIngestRepository implements IngestRepository {
          last_packet_at = MAX(MIN(COALESCE(last_packet_at, ''), @now), @now)
        WHERE rowid = @rowid`,
     );
-    this.upsertObs = db.prepare(
-      `INSERT INTO observations (transmission_id, observer_idx, direction, snr, rssi, score, path_json, timestamp,
-         raw_hex, resolved_path)
-       VALUES (@transmissionId, @observerIdx, @direction, @snr, @rssi, @score, @pathJson, @timestamp, @rawHex, @resolvedPath)
-       ON CONFLICT(transmission_id, observer_idx, COALESCE(path_json, '')) DO UPDATE SET
-         snr = COALESCE(excluded.snr, snr), rssi = COALESCE(excluded.rssi, rssi), score = COALESCE(excluded.score, score),
-         raw_hex = COALESCE(excluded.raw_hex, raw_hex), resolved_path = COALESCE(excluded.resolved_path, resolved_path)`,
-    );
+    this.upsertObs = db.prepare(observationInsertSql(1));
+    this.upsertObsMany = db.prepare(observationInsertSql(OBSERVATIONS_PER_INSERT));
     this.raiseTxLastSeen = db.prepare('UPDATE transmissions SET last_seen = @epoch WHERE id = @id AND last_seen < @epoch');
     this.upsertObserverStmt = db.prepare(observerUpsertSql(false));
     this.upsertPacketObserverStmt = db.prepare(observerUpsertSql(true)).pluck();
@@ -161,6 +222,11 @@ export class SqliteIngestRepository implements IngestRepository {
       `INSERT INTO nodes (public_key, name, role, lat, lon, last_seen, first_seen) VALUES (@publicKey, @name, @role, @lat, @lon, @now, @now)
        ON CONFLICT(public_key) DO UPDATE SET name = COALESCE(@name, name), role = COALESCE(@role, role),
          lat = COALESCE(@lat, lat), lon = COALESCE(@lon, lon), last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now)`,
+    );
+    this.applyDeferredNode = db.prepare(
+      `UPDATE nodes SET name = COALESCE(@name, name), role = COALESCE(@role, role), lat = COALESCE(@lat, lat),
+         lon = COALESCE(@lon, lon), last_seen = MAX(MIN(COALESCE(last_seen, ''), @now), @now)
+       WHERE public_key = @publicKey`,
     );
     this.nodeForeign = db.prepare('UPDATE nodes SET foreign_advert = 1 WHERE public_key = ?');
     this.nodeAdvertCount = db.prepare('UPDATE nodes SET advert_count = advert_count + 1 WHERE public_key = ?');
@@ -188,18 +254,50 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   beginBatch(coalesce: boolean): void {
-    this.forgetDeferredTouches();
+    this.forgetBatchState();
     this.coalesceTouches = coalesce;
   }
 
   endBatch(): void {
     this.flushDeferredTouches();
+    this.flushDeferredNodes();
+    this.flushObservations();
+    this.forgetBatchState();
     this.coalesceTouches = false;
   }
 
   abandonBatch(): void {
-    this.forgetDeferredTouches();
+    this.forgetBatchState();
     this.coalesceTouches = false;
+  }
+
+  private forgetBatchState(): void {
+    this.forgetDeferredTouches();
+    this.deferredNodes.clear();
+    this.pendingObservations = [];
+    this.knownByHash.clear();
+    this.knownById.clear();
+  }
+
+  private flushDeferredNodes(): void {
+    for (const { count, ...node } of this.deferredNodes.values()) if (count > 0) this.applyDeferredNode.run(node);
+    this.deferredNodes.clear();
+  }
+
+  private flushObservations(): void {
+    const rows = this.pendingObservations;
+    this.pendingObservations = [];
+    const params: unknown[] = new Array(OBSERVATIONS_PER_INSERT * 10);
+    let i = 0;
+    for (; i + OBSERVATIONS_PER_INSERT <= rows.length; i += OBSERVATIONS_PER_INSERT) {
+      for (let j = 0; j < OBSERVATIONS_PER_INSERT; j++) writeObservationParams(rows[i + j], params, j * 10);
+      this.upsertObsMany.run(params);
+    }
+    const one: unknown[] = new Array(10);
+    for (; i < rows.length; i++) {
+      writeObservationParams(rows[i], one, 0);
+      this.upsertObs.run(one);
+    }
   }
 
   private flushDeferredTouches(): void {
@@ -214,15 +312,28 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   findTransmissionByHash(hash: string): { id: number; firstSeen: string; lastSeen: number } | undefined {
-    return this.selectTxByHash.get(hash) as { id: number; firstSeen: string; lastSeen: number } | undefined;
+    const known = this.knownByHash.get(hash);
+    if (known) return { ...known };
+    const row = this.selectTxByHash.get(hash) as KnownTransmission | undefined;
+    if (row && this.coalesceTouches) this.remember(hash, { ...row });
+    return row;
   }
 
   insertTransmission(row: TransmissionInsert): number {
-    return Number(this.insertTx.run(row).lastInsertRowid);
+    const id = Number(this.insertTx.run(row).lastInsertRowid);
+    if (this.coalesceTouches) this.remember(row.hash, { id, firstSeen: row.firstSeen, lastSeen: row.lastSeen });
+    return id;
+  }
+
+  private remember(hash: string, tx: KnownTransmission): void {
+    this.knownByHash.set(hash, tx);
+    this.knownById.set(tx.id, tx);
   }
 
   moveTransmissionFirstSeen(id: number, firstSeen: string): void {
     this.updateTxFirstSeen.run(firstSeen, id);
+    const known = this.knownById.get(id);
+    if (known) known.firstSeen = firstSeen;
   }
 
   findObserverRowid(observerId: string): number | undefined {
@@ -236,11 +347,19 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   upsertObservation(row: ObservationUpsert): void {
-    this.upsertObs.run(row);
+    if (this.coalesceTouches) {
+      this.pendingObservations.push(row);
+      return;
+    }
+    const params: unknown[] = new Array(10);
+    writeObservationParams(row, params, 0);
+    this.upsertObs.run(params);
   }
 
   raiseTransmissionLastSeen(id: number, epoch: number): void {
     this.raiseTxLastSeen.run({ id, epoch });
+    const known = this.knownById.get(id);
+    if (known && known.lastSeen < epoch) known.lastSeen = epoch;
   }
 
   upsertObserver(row: ObserverUpsert): void {
@@ -286,14 +405,21 @@ export class SqliteIngestRepository implements IngestRepository {
   }
 
   upsertNode(row: NodeUpsert): void {
-    this.upsertNodeStmt.run({
-      publicKey: row.publicKey,
-      name: row.name,
-      role: row.role,
-      lat: orNull(row.lat),
-      lon: orNull(row.lon),
-      now: row.now,
-    });
+    const deferred = this.deferredNodes.get(row.publicKey);
+    if (deferred) {
+      // COALESCE(@x, x) applied twice = the later value unless it is NULL.
+      deferred.name = row.name ?? deferred.name;
+      deferred.role = row.role ?? deferred.role;
+      deferred.lat = row.lat ?? deferred.lat;
+      deferred.lon = row.lon ?? deferred.lon;
+      deferred.now = row.now;
+      deferred.count++;
+      return;
+    }
+    const params = { publicKey: row.publicKey, name: row.name, role: row.role, lat: orNull(row.lat), lon: orNull(row.lon), now: row.now };
+    this.upsertNodeStmt.run(params);
+    // The first upsert wrote every value; the entry starts empty so later ones only carry theirs.
+    if (this.coalesceTouches) this.deferredNodes.set(row.publicKey, { count: 0, publicKey: row.publicKey, name: null, role: null, lat: null, lon: null, now: row.now });
   }
 
   markNodeForeign(publicKey: string): void {
