@@ -55,7 +55,7 @@ async function runInMemory(config, file) {
   const { readFileSync } = await import('node:fs');
   const { NestFactory } = require(join(root, 'node_modules/@nestjs/core'));
   const { ReplayModule } = require(join(root, 'dist/cli/replay.module.js'));
-  const { parseReplayLine } = require(join(root, 'dist/cli/replay-runner.js'));
+  const { parseCaptureLine: parseReplayLine } = require(join(root, 'dist/modules/ingest/preparation/capture-line.js'));
   const { DatabaseService } = require(join(root, 'dist/modules/persistence/database.service.js'));
   const { IngestPipelineService } = require(join(root, 'dist/modules/ingest/ingest-pipeline.service.js'));
   const { IngestWriterService } = require(join(root, 'dist/modules/ingest/ingest-writer.service.js'));

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplayLine, readLines } from './replay-runner';
+import { parseCaptureLine } from '../modules/ingest/preparation/capture-line';
+import { readLines } from './replay-runner';
 
-async function collect(chunks: Array<Buffer | string>): Promise<string[]> {
+async function collect(chunks: Buffer[]): Promise<string[]> {
   const out: string[] = [];
   async function* source() {
     yield* chunks;
   }
-  for await (const lines of readLines(source())) out.push(...lines);
+  for await (const lines of readLines(source())) out.push(...lines.map((line) => line.toString('utf8')));
   return out;
 }
 
 describe('replay line reader', () => {
   it('joins lines split across chunks, strips CRLF, keeps empty lines and a last line without newline', async () => {
     expect(await collect([Buffer.from('{"a":1}\n{"b"'), Buffer.from(':2}\r\n\n{"c":3}')])).toEqual(['{"a":1}', '{"b":2}', '', '{"c":3}']);
+    // CR and LF in different chunks; a line spread over three chunks
+    expect(await collect([Buffer.from('x\r'), Buffer.from('\nab'), Buffer.from('c'), Buffer.from('d\n')])).toEqual(['x', 'abcd']);
   });
 
   it('a multi-byte UTF-8 character split between chunks arrives whole', async () => {
@@ -35,13 +38,13 @@ describe('replay line reader', () => {
   });
 });
 
-describe('parseReplayLine', () => {
+describe('parseCaptureLine', () => {
   it('accepts object and string payloads and names what is wrong otherwise', () => {
-    expect(parseReplayLine('{"topic":"t","payload":{"raw":"00"}}')).toEqual({ topic: 't', payload: { raw: '00' }, source: 'replay' });
-    expect(parseReplayLine('{"topic":"t","payload":"{}","source":"s"}')).toEqual({ topic: 't', payload: '{}', source: 's' });
-    expect(parseReplayLine('nope')).toBe('not JSON');
-    expect(parseReplayLine('[1]')).toBe('not a JSON object');
-    expect(parseReplayLine('{"payload":{}}')).toBe('missing "topic"');
-    expect(parseReplayLine('{"topic":"t","payload":[1]}')).toBe('"payload" must be an object or a string');
+    expect(parseCaptureLine('{"topic":"t","payload":{"raw":"00"}}')).toEqual({ topic: 't', payload: { raw: '00' }, source: 'replay' });
+    expect(parseCaptureLine('{"topic":"t","payload":"{}","source":"s"}')).toEqual({ topic: 't', payload: '{}', source: 's' });
+    expect(parseCaptureLine('nope')).toBe('not JSON');
+    expect(parseCaptureLine('[1]')).toBe('not a JSON object');
+    expect(parseCaptureLine('{"payload":{}}')).toBe('missing "topic"');
+    expect(parseCaptureLine('{"topic":"t","payload":[1]}')).toBe('"payload" must be an object or a string');
   });
 });

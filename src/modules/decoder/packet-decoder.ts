@@ -19,7 +19,7 @@ export const MAX_PATH_BYTES = 64;
 const STRIPPED_WHITESPACE = /[ \n\r]/;
 const STRIPPED_WHITESPACE_ALL = /[ \n\r]/g;
 
-function reject(raw: string, error: string): DecodeOutcome {
+function reject(raw: string, error: string): { ok: false; hash: string; error: string } {
   return { ok: false, hash: computeContentHash(raw), error };
 }
 
@@ -57,11 +57,25 @@ function channelHashColumn(payloadType: number, payload: Record<string, unknown>
 }
 
 /**
- * Decodes a raw hex packet. Rejections follow the check order of §1; every accepted packet
- * carries all stored columns. The hash and path_json are computed from the string as received
- * (a raw string with spaces or line breaks decodes, but gets the fallback hash and `[]`).
+ * A packet whose framing is read and checked (header, transport codes, path, payload bounds) and
+ * whose content hash is known; its payload is not decoded yet. Every rejection of §1 happens
+ * while framing: a framed packet always decodes.
  */
-export function decodePacket(raw: string, ctx: DecodeContext): DecodeOutcome {
+export interface FramedPacket extends PacketFrame {
+  /** The raw string exactly as received. */
+  readonly raw: string;
+  readonly payloadVersion: number;
+  readonly pathByte: number;
+  /** The raw string had spaces or line breaks (stripped to decode; QUIRK: fallback hash, `[]` path). */
+  readonly hadStrippedWhitespace: boolean;
+  readonly headerHops: readonly string[];
+  readonly hash: string;
+}
+
+export type FrameOutcome = { ok: true; frame: FramedPacket } | { ok: false; hash: string; error: string };
+
+/** The checks of §1 and the content hash, without decoding the payload. */
+export function framePacket(raw: string): FrameOutcome {
   const hadStrippedWhitespace = STRIPPED_WHITESPACE.test(raw);
   const hexText = hadStrippedWhitespace ? raw.replace(STRIPPED_WHITESPACE_ALL, '') : raw;
   const packet = decodeHexStrict(hexText);
@@ -111,19 +125,43 @@ export function decodePacket(raw: string, ctx: DecodeContext): DecodeOutcome {
   for (let i = 0, at = pathStart; i < hopCount; i++, at += hashSize) {
     headerHops[i] = hashSize === 1 ? HEX_UPPER[packet[at]] : upperHex(packet, at, at + hashSize);
   }
+  const hash = hadStrippedWhitespace ? fallbackHash(raw) : hashPacketBytes(packet, payloadType, pathByte, payloadStart);
+  return {
+    ok: true,
+    frame: { raw, packet, routeType, payloadType, payloadVersion, pathByte, hashSize, hopCount, pathStart, payloadStart, hadStrippedWhitespace, headerHops, hash },
+  };
+}
 
-  const frame: PacketFrame = { packet, routeType, payloadType, hashSize, hopCount, pathStart, payloadStart };
+/**
+ * path_json of a framed packet, when the framing alone decides it: every payload type but TRACE
+ * (whose hops come from its payload). Header hops re-read from the raw string as received, which
+ * fails to hex-decode when it had whitespace (QUIRK → []).
+ */
+export function framedPathJson(frame: FramedPacket): string | undefined {
+  if (frame.payloadType === PAYLOAD_TYPE.TRACE) return undefined;
+  return frame.hadStrippedWhitespace ? '[]' : hopsJson(frame.headerHops);
+}
+
+/**
+ * Decodes a raw hex packet. Rejections follow the check order of §1; every accepted packet
+ * carries all stored columns. The hash and path_json are computed from the string as received
+ * (a raw string with spaces or line breaks decodes, but gets the fallback hash and `[]`).
+ */
+export function decodePacket(raw: string, ctx: DecodeContext): DecodeOutcome {
+  const framed = framePacket(raw);
+  return framed.ok ? decodeFramedPacket(framed.frame, ctx) : framed;
+}
+
+/** The payload half of decodePacket: a framed packet always decodes. */
+export function decodeFramedPacket(frame: FramedPacket, ctx: DecodeContext): DecodeOutcome {
+  const { raw, packet, routeType, payloadType, payloadVersion, hopCount, hashSize, payloadStart, headerHops, hash } = frame;
   const decoded = decodePayload(frame, ctx);
   const isTrace = payloadType === PAYLOAD_TYPE.TRACE;
 
   // Zero-hop DIRECT / TRANSPORT_DIRECT report hash size 0 (TRACE excepted).
   const reportedHashSize = (routeType === 2 || routeType === 3) && hopCount === 0 && !isTrace ? 0 : hashSize;
-  const path: DecodedPath = decoded.tracePath ?? { hashSize: reportedHashSize, hashCount: hopCount, hops: headerHops };
-
-  // TRACE: the decoder's final hops. Others: header hops re-read from the raw string as
-  // received, which fails to hex-decode when it had whitespace (QUIRK → []).
-  const pathJson = isTrace ? hopsJson(path.hops) : hadStrippedWhitespace ? '[]' : hopsJson(headerHops);
-  const hash = hadStrippedWhitespace ? fallbackHash(raw) : hashPacketBytes(packet, payloadType, pathByte, payloadStart);
+  const path: DecodedPath = decoded.tracePath ?? { hashSize: reportedHashSize, hashCount: hopCount, hops: headerHops as string[] };
+  const pathJson = framedPathJson(frame) ?? hopsJson(path.hops);
 
   const { payload, advert } = decoded;
   const decodedJson = serializePayload(payload);

@@ -290,9 +290,9 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
     await mkdir(directory, { recursive: true });
     await writeFile(path.join(directory, 'request-0a.json'), JSON.stringify({ id: '0a', pubkeys: ['outside'] }));
     service.startSchedules();
-    await until(async () => (await readdir(directory)).includes('result-0a.json'));
+    // The result is written first, then the request removed: wait for both.
+    await until(async () => (await readdir(directory)).join() === 'result-0a.json');
     expect(countRows(db, 'nodes')).toBe(0);
-    expect(await readdir(directory)).toEqual(['result-0a.json']);
     await service.stopSchedules();
   });
 

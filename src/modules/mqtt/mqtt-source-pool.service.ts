@@ -213,7 +213,7 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
       // Acknowledge only once the transaction holding the message has committed (the PUBACK is
       // held back in deferAcknowledgements, while mqtt.js goes on reading the next messages).
       const messageId = packet.messageId;
-      conn.pendingAcks.set(messageId, new Promise<void>((resolve) => (message.onCommitted = resolve)));
+      conn.pendingAcks.set(messageId, new Promise<void>((resolve) => (message.onCommitted = () => resolve())));
       if (this.writer.hasRoom()) {
         this.writer.submit(message, true);
         callback();

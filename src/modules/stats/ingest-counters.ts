@@ -24,6 +24,8 @@ export const COUNTER_NAMES = [
   'walCommits',
   'batches_committed',
   'commit_retries',
+  /** Replay capture lines that hold no message. */
+  'invalid_lines',
   /** The preparation worker thread died and was replaced (its batches were decoded inline). */
   'worker_restarts',
 ] as const;

@@ -60,6 +60,14 @@ export class IngestPipeline {
   apply(message: IngestMessage, prepared: PreparedMessage, counters: IngestCounters, nowMs = Date.now()): void {
     const tag = message.source;
     switch (prepared.kind) {
+      case 'captured':
+        // The capture names topic and source (logs, per-source rules); the line stays the payload,
+        // so that the message can be prepared again (fullTransmissionOf).
+        return this.apply({ ...message, topic: prepared.topic, source: prepared.source }, prepared.message, counters, nowMs);
+      case 'invalid-line':
+        // Reported by the replay command (its onCommitted), which reads the line numbers.
+        counters.add('invalid_lines');
+        return;
       case 'drop':
         counters.drop(prepared.reason);
         if (prepared.reason === 'not_json_object') {
@@ -177,7 +185,7 @@ export class IngestPipeline {
       counters.add('observer_upserts');
     }
 
-    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx, () => this.decodedJsonOf(message));
+    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx, () => this.fullTransmissionOf(message));
 
     if (advert) {
       const pk = advert.pubKey;
@@ -202,14 +210,15 @@ export class IngestPipeline {
   }
 
   /**
-   * decoded_json of a packet whose preparation left it out (a copy of a transmission the worker
-   * had just passed on): prepared again here, when that transmission is not in the database after
-   * all (its first copy failed, or retention removed it in between).
+   * The transmission columns of a packet whose preparation left them out (a copy of a transmission
+   * the worker had just passed on): prepared again here, when that transmission is not in the
+   * database after all (its first copy failed, or retention removed it in between).
    */
-  private decodedJsonOf(message: IngestMessage): string {
-    const again = this.preparer.prepare(message);
+  private fullTransmissionOf(message: IngestMessage): TransmissionData {
+    let again = this.preparer.prepare(message);
+    if (again.kind === 'captured') again = again.message;
     if (again.kind !== 'packet' || again.decodedJson === null) throw new Error('packet could not be prepared again');
-    return again.decodedJson;
+    return again;
   }
 
   /** InsertTransmission (§3.4): dedup by hash, observation upsert. Returns whether the hash was new. */
@@ -222,8 +231,8 @@ export class IngestPipeline {
     counters: IngestCounters,
     /** The observer's rowid when the caller has just upserted it (observer packets). */
     knownObserverIdx?: number,
-    /** decoded_json when data leaves it out (null) and the transmission turns out to be new. */
-    decodedJsonAgain?: () => string,
+    /** The transmission's columns when data leaves them out (decodedJson null) and it turns out to be new. */
+    fullTransmission?: () => TransmissionData,
   ): boolean {
     if (!data.hash) return false;
     const repo = this.deps.repository;
@@ -237,6 +246,7 @@ export class IngestPipeline {
       transmissionId = existing.id;
       if (rxTime < existing.firstSeen) repo.moveTransmissionFirstSeen(existing.id, rxTime);
     } else {
+      if (data.decodedJson === null && fullTransmission) data = fullTransmission();
       transmissionId = repo.insertTransmission({
         rawHex: data.rawHex,
         hash: data.hash,
@@ -244,7 +254,7 @@ export class IngestPipeline {
         routeType: data.routeType,
         payloadType: data.payloadType,
         payloadVersion: data.payloadVersion,
-        decodedJson: data.decodedJson ?? decodedJsonAgain?.() ?? null,
+        decodedJson: data.decodedJson,
         channelHash: data.channelHash,
         scopeName: data.scopeName,
         fromPubkey: data.fromPubkey,

@@ -14,9 +14,13 @@ export interface EncodedMessageBatch {
   offsets: Int32Array;
   /** Per message: a string or object payload (replay), null for a Buffer payload. */
   values: Array<string | Record<string, unknown> | null>;
+  /** Per message: its capture line number (replay), 0 for an MQTT message. */
+  captureLines: Int32Array;
 }
 
-export function encodeMessageBatch(messages: readonly Pick<IngestMessage, 'topic' | 'payload' | 'source'>[]): EncodedMessageBatch {
+type BatchMessage = Pick<IngestMessage, 'topic' | 'payload' | 'source' | 'captureLine'>;
+
+export function encodeMessageBatch(messages: readonly BatchMessage[]): EncodedMessageBatch {
   let total = 0;
   for (const m of messages) if (Buffer.isBuffer(m.payload)) total += m.payload.length;
   const bytes = new ArrayBuffer(total);
@@ -25,11 +29,13 @@ export function encodeMessageBatch(messages: readonly Pick<IngestMessage, 'topic
   const topics = new Array<string>(messages.length);
   const sources = new Array<string>(messages.length);
   const values = new Array<string | Record<string, unknown> | null>(messages.length);
+  const captureLines = new Int32Array(messages.length);
   let at = 0;
   for (let i = 0; i < messages.length; i++) {
-    const { topic, source, payload } = messages[i];
+    const { topic, source, payload, captureLine } = messages[i];
     topics[i] = topic;
     sources[i] = source;
+    captureLines[i] = captureLine ?? 0;
     if (Buffer.isBuffer(payload)) {
       view.set(payload, at);
       offsets[2 * i] = at;
@@ -42,15 +48,16 @@ export function encodeMessageBatch(messages: readonly Pick<IngestMessage, 'topic
       values[i] = payload;
     }
   }
-  return { topics, sources, bytes, offsets, values };
+  return { topics, sources, bytes, offsets, values, captureLines };
 }
 
-export function decodeMessageBatch(batch: EncodedMessageBatch): Array<Pick<IngestMessage, 'topic' | 'payload' | 'source'>> {
-  const out = new Array<Pick<IngestMessage, 'topic' | 'payload' | 'source'>>(batch.topics.length);
+export function decodeMessageBatch(batch: EncodedMessageBatch): BatchMessage[] {
+  const out = new Array<BatchMessage>(batch.topics.length);
   for (let i = 0; i < out.length; i++) {
     const start = batch.offsets[2 * i];
     const payload = start < 0 ? batch.values[i]! : Buffer.from(batch.bytes, start, batch.offsets[2 * i + 1] - start);
-    out[i] = { topic: batch.topics[i], source: batch.sources[i], payload };
+    const line = batch.captureLines[i];
+    out[i] = line === 0 ? { topic: batch.topics[i], source: batch.sources[i], payload } : { topic: batch.topics[i], source: batch.sources[i], payload, captureLine: line };
   }
   return out;
 }

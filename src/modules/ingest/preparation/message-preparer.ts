@@ -1,13 +1,17 @@
 import type { AppConfig, GeoFilterConfig } from '../../../config/config.types';
 import { validateAdvert } from '../../decoder/advert-checks';
-import type { DecodeContext, DecodeOutcome } from '../../decoder/decoder.types';
+import type { DecodeContext, DecodedPacket, DecodeOutcome } from '../../decoder/decoder.types';
+import { decodeFramedPacket, framedPathJson, framePacket } from '../../decoder/packet-decoder';
+import { PAYLOAD_TYPE } from '../../decoder/payload-decoders';
 import { passesGeoFilter } from '../filters/geo-filter';
 import type { IngestMessage, SourceRules } from '../ingest-message';
 import { firstPresentNumber, firstString } from '../message/numeric-coercion';
 import { readEnvelopeStamp } from '../message/envelope-time';
 import { extractObserverMeta } from '../message/observer-status';
 import { parseJsonObject, routeMessage, type RoutingRules } from '../routing/topic-router';
-import type { AdvertVerdict, PreparedMessage, PreparedPacket } from './prepared-message';
+import { parseCaptureLine } from './capture-line';
+import type { RecentHashes } from './recent-hashes';
+import type { AdvertVerdict, PreparedCaptured, PreparedDecodeError, PreparedInvalidLine, PreparedMessage, PreparedPacket } from './prepared-message';
 
 /**
  * The part of the config the preparation reads: plain data, so a worker thread gets it as is
@@ -59,6 +63,8 @@ export class MessagePreparer {
     private readonly settings: PreparerSettings,
     private readonly context: DecodeContext,
     private readonly decode: (raw: string, ctx: DecodeContext) => DecodeOutcome,
+    /** Worker only: copies of recent transmissions are sent without their transmission columns. */
+    private readonly recentHashes?: RecentHashes,
   ) {
     this.observerBlacklist = new Set(settings.observerBlacklist);
     this.iataWhitelist = new Set(settings.observerIATAWhitelist);
@@ -71,7 +77,18 @@ export class MessagePreparer {
   }
 
   /** Never throws: a failure becomes a 'failed' message that the writer counts and skips. */
-  prepare(message: Pick<IngestMessage, 'topic' | 'payload' | 'source'>): PreparedMessage {
+  prepare(message: Pick<IngestMessage, 'topic' | 'payload' | 'source' | 'captureLine'>): PreparedMessage {
+    if (message.captureLine !== undefined) return this.prepareCaptureLine(message.captureLine, message.payload);
+    return this.prepareSafely(message);
+  }
+
+  private prepareCaptureLine(line: number, text: IngestMessage['payload']): PreparedMessage {
+    const parsed = parseCaptureLine(typeof text === 'string' ? text : Buffer.isBuffer(text) ? text.toString('utf8') : JSON.stringify(text));
+    if (typeof parsed === 'string') return { kind: 'invalid-line', line, reason: parsed };
+    return { kind: 'captured', topic: parsed.topic, source: parsed.source, message: this.prepareSafely(parsed) };
+  }
+
+  private prepareSafely(message: Pick<IngestMessage, 'topic' | 'payload' | 'source'>): Exclude<PreparedMessage, PreparedCaptured | PreparedInvalidLine> {
     try {
       return this.prepareUnsafe(message);
     } catch (err) {
@@ -79,7 +96,7 @@ export class MessagePreparer {
     }
   }
 
-  private prepareUnsafe(message: Pick<IngestMessage, 'topic' | 'payload' | 'source'>): PreparedMessage {
+  private prepareUnsafe(message: Pick<IngestMessage, 'topic' | 'payload' | 'source'>): Exclude<PreparedMessage, PreparedCaptured | PreparedInvalidLine> {
     const { payload } = message;
     const msg = typeof payload === 'object' && !Buffer.isBuffer(payload) ? payload : parseJsonObject(payload);
     if (!msg) return { kind: 'drop', reason: 'not_json_object' };
@@ -115,9 +132,9 @@ export class MessagePreparer {
     }
   }
 
-  private preparePacket(topic: string, observerId: string, region: string, msg: Record<string, unknown>): PreparedMessage {
+  private preparePacket(topic: string, observerId: string, region: string, msg: Record<string, unknown>): PreparedPacket | PreparedDecodeError {
     const raw = msg.raw as string;
-    const outcome = this.decode(raw, this.context);
+    const outcome = this.decodeForStoring(raw);
     if (!outcome.ok) {
       const parts = topic.split('/');
       if (parts.length > 2) parts[2] = parts[2].slice(0, 8);
@@ -139,6 +156,10 @@ export class MessagePreparer {
       } else advertVerdict = 'ok';
     }
 
+    // A copy of an advert being stored leaves out decoded_json too (it still needs the decoding:
+    // its node is updated from every copy).
+    const decodedJson = advert && this.recentHashes && isStored(advertVerdict) && this.recentHashes.seenBefore(packet.hash) ? null : packet.decodedJson;
+
     const prepared: PreparedPacket = {
       kind: 'packet',
       observerId,
@@ -154,7 +175,7 @@ export class MessagePreparer {
       routeType: packet.routeType,
       payloadType: packet.payloadType,
       payloadVersion: packet.payloadVersion,
-      decodedJson: packet.decodedJson,
+      decodedJson,
       pathJson: packet.pathJson,
       channelHash: packet.channelHash,
       scopeName: packet.scopeName,
@@ -175,4 +196,43 @@ export class MessagePreparer {
     };
     return prepared;
   }
+
+  /**
+   * Decodes a packet for the writer. With recentHashes (the worker), a copy of a transmission
+   * passed on moments ago is only framed (checks, hash, path): the writer finds it stored and
+   * needs none of its payload. Adverts are always decoded (their node is updated from every
+   * copy), TRACE packets too (their path comes from the payload).
+   */
+  private decodeForStoring(raw: string): { ok: false; error: string } | { ok: true; packet: DecodedColumns } {
+    if (!this.recentHashes) return this.decode(raw, this.context);
+    const framed = framePacket(raw);
+    if (!framed.ok) return framed;
+    const frame = framed.frame;
+    const pathJson = framedPathJson(frame);
+    if (pathJson !== undefined && frame.payloadType !== PAYLOAD_TYPE.ADVERT && this.recentHashes.seenBefore(frame.hash)) {
+      return {
+        ok: true,
+        packet: {
+          raw,
+          hash: frame.hash,
+          routeType: frame.routeType,
+          payloadType: frame.payloadType,
+          payloadVersion: frame.payloadVersion,
+          decodedJson: null,
+          pathJson,
+          channelHash: null,
+          scopeName: null,
+          fromPubkey: null,
+        },
+      };
+    }
+    return decodeFramedPacket(frame, this.context);
+  }
 }
+
+/** The columns a prepared packet takes from decoding (decodedJson null: only framed). */
+type DecodedColumns = Pick<DecodedPacket, 'raw' | 'hash' | 'routeType' | 'payloadType' | 'payloadVersion' | 'pathJson' | 'channelHash' | 'scopeName' | 'fromPubkey' | 'advert'> & {
+  decodedJson: string | null;
+};
+
+const isStored = (verdict: AdvertVerdict): boolean => verdict === 'ok' || verdict === 'foreign' || verdict === 'none';

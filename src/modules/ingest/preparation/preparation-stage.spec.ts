@@ -83,12 +83,17 @@ describe('PreparationStage', () => {
 
   it('a copy of a transmission it passed on moments ago comes back without decoded_json', async () => {
     const s = await open();
-    const [m] = mixedMessages();
+    // a channel message, whose full preparation has a channel_hash
+    const m = mixedMessages().find((x) => {
+      const p = h.pipeline.preparer.prepare(x);
+      return p.kind === 'packet' && p.payloadType === 5 && p.channelHash !== null;
+    })!;
     const copy: IngestMessage = { ...m, topic: packetTopic('OTHER', 'SJC') };
     const badAdvert = mixedMessages().find((x) => typeof x.payload === 'string')!;
     const [first, second, bad1, bad2] = await s.prepare([m, copy, badAdvert, badAdvert]);
     expect(first).toStrictEqual(h.pipeline.preparer.prepare(m));
-    expect(second).toStrictEqual({ ...h.pipeline.preparer.prepare(copy), decodedJson: null });
+    const full = h.pipeline.preparer.prepare(copy);
+    expect(second).toStrictEqual({ ...full, decodedJson: null, channelHash: null, scopeName: null });
     // a copy of a packet that is not stored (here: a bad signature) keeps it
     expect(bad1).toMatchObject({ kind: 'packet', advertVerdict: 'bad-signature' });
     expect(bad2).toStrictEqual(bad1);

@@ -9,7 +9,6 @@ import { buildRegionKeys } from '../../decoder/region-keys';
 import { MessagePreparer } from './message-preparer';
 import { decodeMessageBatch } from './message-batch.codec';
 import { encodePreparedBatch } from './prepared-batch.codec';
-import type { PreparedMessage } from './prepared-message';
 import type { PreparationRequest, PreparationResponse, PreparationWorkerData } from './preparation.protocol';
 import { RecentHashes } from './recent-hashes';
 
@@ -24,23 +23,14 @@ const preparer = new MessagePreparer(
     regionKeys: buildRegionKeys(data.hashRegions),
   }),
   decodePacket,
+  new RecentHashes(RECENT_HASHES),
 );
-const recent = new RecentHashes(RECENT_HASHES);
-
-function prepareForWriter(message: Parameters<MessagePreparer['prepare']>[0]): PreparedMessage {
-  const prepared = preparer.prepare(message);
-  // Only copies of a transmission that is being stored leave out decoded_json.
-  if (prepared.kind === 'packet' && (prepared.advertVerdict === 'none' || prepared.advertVerdict === 'ok' || prepared.advertVerdict === 'foreign')) {
-    if (recent.seenBefore(prepared.hash)) prepared.decodedJson = null;
-  }
-  return prepared;
-}
 
 parentPort!.on('message', (request: PreparationRequest) => {
   let response: PreparationResponse;
   try {
     const messages = decodeMessageBatch(request.batch);
-    response = { id: request.id, prepared: encodePreparedBatch(messages.map(prepareForWriter)) };
+    response = { id: request.id, prepared: encodePreparedBatch(messages.map((m) => preparer.prepare(m))) };
   } catch (err) {
     response = { id: request.id, error: String((err as Error)?.message ?? err) };
   }

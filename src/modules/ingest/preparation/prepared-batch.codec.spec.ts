@@ -50,6 +50,10 @@ describe('prepared batch codec', () => {
       { kind: 'companion', channel: true, topicIndex: '3', msg: { text: 'a: b' } },
       { kind: 'client-reception', clientKey: 'abcd', msg: { raw: '00' } },
       { kind: 'failed', error: 'boom' },
+      { kind: 'captured', topic: 'meshcore/SJC/OBS1/packets', source: 'replay', message: packet({ decodedJson: null }) },
+      { kind: 'captured', topic: 'meshcore/SJC/OBS1/status', source: 'local', message: { kind: 'status', observerId: 'OBS1', region: 'SJC', name: 'One', meta: undefined } },
+      { kind: 'invalid-line', line: 12, reason: 'not JSON' },
+      packet({ hash: 'last' }),
     ];
     const encoded = encodePreparedBatch(messages);
     expect(decodePreparedBatch(structuredClone(encoded))).toStrictEqual(messages);

@@ -1,5 +1,5 @@
 import type { EnvelopeStamp } from '../message/envelope-time';
-import type { AdvertVerdict, PreparedMessage, PreparedPacket } from './prepared-message';
+import type { AdvertVerdict, PreparedCaptured, PreparedMessage, PreparedPacket } from './prepared-message';
 
 /**
  * Prepared messages as they cross back from the worker: one flat array of primitives. Structured
@@ -12,6 +12,8 @@ export type EncodedPreparedBatch = unknown[];
 
 const PACKET = 0;
 const OTHER = 1;
+/** A replay capture line: topic, source, then the message it holds. */
+const CAPTURED = 2;
 
 const VERDICTS: readonly AdvertVerdict[] = ['none', 'rejected', 'bad-signature', 'geo-drop', 'foreign', 'ok'];
 const VERDICT_CODE = new Map(VERDICTS.map((v, i) => [v, i]));
@@ -27,7 +29,11 @@ const PACKET_VALUES = 28;
 
 export function encodePreparedBatch(prepared: readonly PreparedMessage[]): EncodedPreparedBatch {
   const out: unknown[] = [];
-  for (const p of prepared) {
+  for (let p of prepared) {
+    if (p.kind === 'captured') {
+      out.push(CAPTURED, p.topic, p.source);
+      p = p.message;
+    }
     if (p.kind !== 'packet') {
       out.push(OTHER, p);
       continue;
@@ -79,52 +85,63 @@ export function decodePreparedBatch(values: EncodedPreparedBatch): PreparedMessa
   const out: PreparedMessage[] = [];
   let i = 0;
   while (i < values.length) {
-    if (values[i] === OTHER) {
-      out.push(values[i + 1] as PreparedMessage);
-      i += 2;
+    if (values[i] !== CAPTURED) {
+      i = decodeOne(values, i, out);
       continue;
     }
-    const v = values;
-    const at = i + 1;
-    const pubKey = v[at + 21] as string | null;
-    // Same keys in the same order as MessagePreparer builds them.
-    const packet: PreparedPacket = {
-      kind: 'packet',
-      observerId: v[at] as string,
-      iata: v[at + 1] as string,
-      origin: v[at + 2] as string,
-      envelope: stampOf(v[at + 3] as number, v[at + 4] as number),
-      snr: v[at + 5] as number | null,
-      rssi: v[at + 6] as number | null,
-      score: v[at + 7] as number | null,
-      direction: v[at + 8] as string | null,
-      rawHex: v[at + 9] as string,
-      hash: v[at + 10] as string,
-      routeType: v[at + 11] as number,
-      payloadType: v[at + 12] as number,
-      payloadVersion: v[at + 13] as number,
-      decodedJson: v[at + 14] as string | null,
-      pathJson: v[at + 15] as string,
-      channelHash: v[at + 16] as string | null,
-      scopeName: v[at + 17] as string | null,
-      fromPubkey: v[at + 18] as string | null,
-      advertVerdict: VERDICTS[v[at + 19] as number],
-      advertReason: v[at + 20] as string | null,
-      advert:
-        pubKey === null
-          ? null
-          : {
-              pubKey,
-              name: v[at + 22] as string,
-              role: v[at + 23] as string,
-              lat: v[at + 24] as number | undefined,
-              lon: v[at + 25] as number | undefined,
-              batteryMv: v[at + 26] as number | undefined,
-              temperatureC: v[at + 27] as number | undefined,
-            },
-    };
-    out.push(packet);
-    i = at + PACKET_VALUES;
+    const topic = values[i + 1] as string;
+    const source = values[i + 2] as string;
+    const held: PreparedMessage[] = [];
+    i = decodeOne(values, i + 3, held);
+    out.push({ kind: 'captured', topic, source, message: held[0] as PreparedCaptured['message'] });
   }
   return out;
+}
+
+/** Decodes the message at values[i] into out; returns where the next one starts. */
+function decodeOne(v: EncodedPreparedBatch, i: number, out: PreparedMessage[]): number {
+  if (v[i] === OTHER) {
+    out.push(v[i + 1] as PreparedMessage);
+    return i + 2;
+  }
+  const at = i + 1;
+  const pubKey = v[at + 21] as string | null;
+  // Same keys in the same order as MessagePreparer builds them.
+  const packet: PreparedPacket = {
+    kind: 'packet',
+    observerId: v[at] as string,
+    iata: v[at + 1] as string,
+    origin: v[at + 2] as string,
+    envelope: stampOf(v[at + 3] as number, v[at + 4] as number),
+    snr: v[at + 5] as number | null,
+    rssi: v[at + 6] as number | null,
+    score: v[at + 7] as number | null,
+    direction: v[at + 8] as string | null,
+    rawHex: v[at + 9] as string,
+    hash: v[at + 10] as string,
+    routeType: v[at + 11] as number,
+    payloadType: v[at + 12] as number,
+    payloadVersion: v[at + 13] as number,
+    decodedJson: v[at + 14] as string | null,
+    pathJson: v[at + 15] as string,
+    channelHash: v[at + 16] as string | null,
+    scopeName: v[at + 17] as string | null,
+    fromPubkey: v[at + 18] as string | null,
+    advertVerdict: VERDICTS[v[at + 19] as number],
+    advertReason: v[at + 20] as string | null,
+    advert:
+      pubKey === null
+        ? null
+        : {
+            pubKey,
+            name: v[at + 22] as string,
+            role: v[at + 23] as string,
+            lat: v[at + 24] as number | undefined,
+            lon: v[at + 25] as number | undefined,
+            batteryMv: v[at + 26] as number | undefined,
+            temperatureC: v[at + 27] as number | undefined,
+          },
+  };
+  out.push(packet);
+  return at + PACKET_VALUES;
 }

@@ -8,6 +8,8 @@ import type { ObserverMeta } from '../message/observer-status';
  * Nothing here depends on the ingest clock; the writer applies `nowMs` when it stores it.
  */
 export type PreparedMessage =
+  | PreparedCaptured
+  | PreparedInvalidLine
   | PreparedDrop
   | PreparedStatus
   | PreparedPacket
@@ -15,6 +17,21 @@ export type PreparedMessage =
   | PreparedCompanion
   | PreparedClientReception
   | PreparedFailure;
+
+/** A replay capture line: the message it holds, prepared, and the topic and source it names. */
+export interface PreparedCaptured {
+  kind: 'captured';
+  topic: string;
+  source: string;
+  message: Exclude<PreparedMessage, PreparedCaptured | PreparedInvalidLine>;
+}
+
+/** A replay capture line that holds no message. */
+export interface PreparedInvalidLine {
+  kind: 'invalid-line';
+  line: number;
+  reason: string;
+}
 
 export interface PreparedDrop {
   kind: 'drop';
@@ -77,8 +94,9 @@ export interface TransmissionData {
   payloadType: number;
   payloadVersion: number;
   /**
-   * null: left out by the preparation worker because it passed the same hash on moments ago (the
-   * transmission is stored by then; the writer prepares the message again if it is not).
+   * null: the transmission's columns (decodedJson, channelHash, scopeName) were left out by the
+   * preparation worker, which passed the same hash on moments ago: the transmission is stored by
+   * then, and the writer prepares the message again in the rare case it is not.
    */
   decodedJson: string | null;
   pathJson: string;

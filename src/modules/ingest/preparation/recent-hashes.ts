@@ -1,8 +1,8 @@
 /**
  * The last `capacity` content hashes the preparation worker passed on for storing. A copy of a
  * transmission heard again (by another observer, over another path) is in the database by the
- * time the writer applies it, so its decoded_json need not cross threads; the writer prepares it
- * again in the rare case it is not (see IngestPipeline).
+ * time the writer applies it, so its payload need not be decoded nor its decoded_json cross
+ * threads; the writer prepares it again in the rare case it is not (see IngestPipeline).
  */
 export class RecentHashes {
   private readonly ring: Array<string | undefined>;
