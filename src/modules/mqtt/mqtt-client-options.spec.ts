@@ -17,7 +17,7 @@ describe('buildClientOptions (mqtt_opts_test.go)', () => {
   it('uses a 30 s keepalive, 10 s connect timeout, clean 3.1.1 session and a unique client id for QoS 0', () => {
     const a = buildClientOptions(source());
     const b = buildClientOptions(source());
-    expect(a).toMatchObject({ keepalive: 30, connectTimeout: 10_000, clean: true, protocolVersion: 4, resubscribe: false });
+    expect(a).toMatchObject({ keepalive: 30, connectTimeout: 10_000, clean: true, protocolVersion: 4, resubscribe: false, writeCache: false });
     expect(a.clientId).not.toBe(b.clientId);
     expect(a.username).toBeUndefined();
     expect(a.password).toBeUndefined();

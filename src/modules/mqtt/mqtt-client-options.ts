@@ -34,6 +34,10 @@ export function buildClientOptions(source: MqttSourceConfig): IClientOptions {
     // broker reports a present session).
     resubscribe: false,
     protocolVersion: persistent ? 5 : 4,
+    // mqtt-packet otherwise pre-builds a 2-byte Buffer for each of the 65 536 message ids and
+    // lengths on the first write: 6 MiB of heap (measured in a heap snapshot) for a client that
+    // mostly reads.
+    writeCache: false,
   };
   if (persistent) options.properties = { sessionExpiryInterval: source.sessionExpirySec };
   if (source.username) options.username = source.username;
