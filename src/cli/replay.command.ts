@@ -2,12 +2,14 @@ import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { AppLogger } from '../common/logging/app-logger';
+import { applyMemoryTuning } from '../common/runtime/memory-tuning';
 import { parseCommandArgs, UsageError } from './cli-args';
 import { loadConfigOrExit } from './load-config';
 import { formatSummary, invalidLineText, runReplay } from './replay-runner';
 
 /** `meshcore-ingestor replay FILE [--config FILE]`: ingest a JSONL capture into the configured database. */
 export async function runReplayCommand(argv: readonly string[]): Promise<void> {
+  applyMemoryTuning();
   const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new UsageError('replay needs exactly one FILE');
   const file = positionals[0];

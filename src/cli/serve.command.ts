@@ -1,9 +1,11 @@
 import { startService } from '../bootstrap';
+import { applyMemoryTuning } from '../common/runtime/memory-tuning';
 import { parseCommandArgs } from './cli-args';
 import { loadConfigOrExit } from './load-config';
 
 /** `meshcore-ingestor serve [--config FILE]`: the long-running service. */
 export async function runServeCommand(argv: readonly string[]): Promise<void> {
+  applyMemoryTuning();
   const { values } = parseCommandArgs(argv, { config: { type: 'string' } }, false);
   const loaded = loadConfigOrExit(values.config);
   if (!loaded) return;

@@ -27,6 +27,14 @@ export interface PreparationStageOptions {
   onWorkerFailure?: () => void;
 }
 
+/**
+ * Heap limits of the worker. What it keeps is small (the key ring, the signature cache, recent
+ * hashes: a few MiB); left to V8's defaults its heap grew to ~60 MiB of garbage under a burst.
+ * A batch that runs it out of memory ends the worker: that batch is prepared on the writer
+ * thread and a new worker started (below).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 48 };
+
 /** A worker that died this many times within RESTART_WINDOW_MS is not started again. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -100,7 +108,7 @@ export class PreparationStage {
   private ensureWorker(): Worker | undefined {
     if (this.worker) return this.worker;
     try {
-      const worker = new Worker(this.workerScript, { workerData: this.options.workerData });
+      const worker = new Worker(this.workerScript, { workerData: this.options.workerData, resourceLimits: WORKER_LIMITS });
       worker.unref();
       worker.on('message', (response: PreparationResponse) => this.settle(response));
       worker.on('error', (err) => this.onWorkerGone(worker, `crashed: ${err.message}`));
