@@ -33,7 +33,7 @@ export interface PreparationStageOptions {
  * A batch that runs it out of memory ends the worker: that batch is prepared on the writer
  * thread and a new worker started (below).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 48 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 48 };
 
 /** A worker that died this many times within RESTART_WINDOW_MS is not started again. */
 const MAX_RESTARTS = 5;

@@ -45,15 +45,20 @@ export function parseJsonObject(payload: Buffer | string): Record<string, unknow
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+/** Blacklist lookup; the normalized id is only built when there is a blacklist (once per message). */
+function blacklisted(rules: RoutingRules, id: string): boolean {
+  return rules.observerBlacklist.size > 0 && rules.observerBlacklist.has(id.trim().toLowerCase());
+}
+
 export function routeMessage(topic: string, msg: Record<string, unknown>, rules: RoutingRules): Route {
   const parts = topic.split('/');
 
   if (rules.clientRxCoverage && parts.length >= 4 && parts[1] === 'client' && parts[3] === 'packets') {
-    if (rules.observerBlacklist.has(parts[2].trim().toLowerCase())) return { kind: 'drop', reason: 'client_blacklist', observerId: parts[2] };
+    if (blacklisted(rules, parts[2])) return { kind: 'drop', reason: 'client_blacklist', observerId: parts[2] };
     return { kind: 'client-reception', clientKey: parts[2] };
   }
   if (IGNORED_TOPICS.has(topic)) return { kind: 'drop', reason: 'ignored_topic' };
-  if (parts.length > 2 && rules.observerBlacklist.has(parts[2].trim().toLowerCase())) {
+  if (parts.length > 2 && blacklisted(rules, parts[2])) {
     return { kind: 'drop', reason: 'observer_blacklist', observerId: parts[2] };
   }
   if (parts.length > 1 && rules.iataWhitelist.size > 0 && !rules.iataWhitelist.has(parts[1].trim().toUpperCase())) {
