@@ -39,7 +39,7 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
 /**
- * Lines of a file as bytes, read in 64 KiB chunks: one await per chunk, and no text decoding on
+ * Lines of a file as bytes, one await per chunk read (runReplay reads 1 MiB at a time), and no text decoding on
  * the writer's thread (the preparation reads each line; a UTF-8 character split between chunks is
  * whole once the line is). A line ending in CR LF loses the CR.
  */
@@ -81,8 +81,8 @@ function isBlank(line: Buffer): boolean {
  */
 export async function runReplay(config: AppConfig, file: string, logger: LoggerService | false, hooks: ReplayProgress = {}): Promise<ReplaySummary> {
   const totalBytes = statSync(file).size;
-  const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger });
   const launched = process.hrtime.bigint();
+  const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger });
   try {
     await app.init();
     await app.get(DatabaseService).asyncMigrations.whenIdle();
@@ -92,7 +92,9 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
     const started = process.hrtime.bigint();
     const cpuStart = process.cpuUsage();
 
-    const readAhead = 8 * config.ingest.batchSize;
+    // A file needs no deep queue (nothing is lost by reading it later): a few batches ahead, and
+    // never more than the buffer takes.
+    const readAhead = Math.max(1, Math.min(8 * config.ingest.batchSize, config.ingest.highWaterMark, config.ingestBufferSize));
     const knownSources = new Set(config.mqttSources.map((s) => s.name));
     const reportedSources = new Set<string>();
     let messages = 0;
@@ -119,9 +121,12 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
       for (const line of chunkLines) {
         lineNumber++;
         if (isBlank(line)) continue;
-        // A file needs no deep queue (nothing is lost by reading it later): a few batches ahead.
         if (writer.buffer.pending >= readAhead) await writer.waitForRoom(readAhead / 2);
-        writer.submit({ source: REPLAY_SOURCE, topic: '', payload: line, captureLine: lineNumber, onCommitted });
+        if (!writer.submit({ source: REPLAY_SOURCE, topic: '', payload: line, captureLine: lineNumber, onCommitted })) {
+          // Cannot happen while reading stays below the buffer's size; said, never silent.
+          invalidLines++;
+          hooks.onInvalidLine?.(lineNumber, 'not stored: the ingest buffer is full');
+        }
       }
     }
     await writer.drain();

@@ -87,6 +87,23 @@ describe('meshcore-ingestor replay', () => {
     db.close();
   });
 
+  it('reads no further ahead than the ingest buffer takes: a batch larger than the buffer loses no line', () => {
+    const stored = storedCorpusPackets(loadCorpus());
+    const lines: string[] = [];
+    for (let o = 0; o < 25; o++) {
+      for (const p of stored) lines.push(JSON.stringify({ topic: `meshcore/${p.iata}/OBS${o}/packets`, payload: { raw: p.raw } }));
+    }
+    writeFileSync(join(dir, 'big.jsonl'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'big.json'), JSON.stringify({ dbPath: join(dir, 'big.db'), ingestBufferSize: 1000, ingest: { batchSize: 5000 } }));
+    const r = spawnSync(process.execPath, [BIN, 'replay', 'big.jsonl', '--config', 'big.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`messages:      ${lines.length}\n`);
+    expect(r.stdout).toContain('errors:        0');
+    const db = new Database(join(dir, 'big.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM observations').pluck().get()).toBe(lines.length);
+    db.close();
+  });
+
   it('a missing file exits 1; no file argument is a usage error (exit 2)', () => {
     expect(spawnSync(process.execPath, [BIN, 'replay', 'nope.jsonl'], { cwd: dir }).status).toBe(1);
     expect(spawnSync(process.execPath, [BIN, 'replay'], { cwd: dir }).status).toBe(2);

@@ -266,6 +266,65 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
     for (const l of skipped) expect(l.line).not.toMatch(/[\u0000-\u001f]/);
   });
 
+  it('a replay capture line whose writes fail is logged under the topic and source the line names', async () => {
+    r = await rig({
+      batchSize: 10,
+      wrapRepository: (real) =>
+        new Proxy(real, {
+          get(target, prop) {
+            const value = Reflect.get(target, prop) as unknown;
+            if (prop === 'upsertPacketObserver') {
+              return (row: Parameters<IngestRepository['upsertPacketObserver']>[0]) => {
+                if (row.id === 'poison') throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
+                return target.upsertPacketObserver(row);
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    });
+    const line = JSON.stringify({ topic: packetTopic('poison'), payload: { raw: uniquePacket(1) }, source: 'east' });
+    let committed: PreparedMessage | undefined;
+    r.writer.submit({ source: 'replay', topic: '', payload: Buffer.from(line), captureLine: 3, onCommitted: (p) => (committed = p) });
+    r.writer.start();
+    await r.writer.drain();
+    expect(committed).toMatchObject({ kind: 'captured', topic: packetTopic('poison'), source: 'east' });
+    expect(logs.filter((l) => l.line.includes('skipped')).map((l) => l.line)).toEqual([
+      '[writer] message on meshcore/SJC/poison/packets from [east] skipped: CHECK constraint failed',
+    ]);
+  });
+
+  it('at shutdown with the database locked the backoff runs once: batches still ahead get one attempt each', async () => {
+    r = await rig({ batchSize: 2 });
+    r.h.db.pragma('busy_timeout = 0');
+    const other = new Database(r.h.database.dbPath);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      for (let i = 1; i <= 6; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
+      r.writer.start();
+      await settle();
+      let done = false;
+      void r.writer.beforeApplicationShutdown().then(() => (done = true));
+      let waitedMs = 0;
+      while (!done && waitedMs < 600_000) {
+        await vi.advanceTimersByTimeAsync(1000);
+        waitedMs += 1000;
+      }
+      expect(done).toBe(true);
+      // 10 s of draining, one backoff to 30 s (~51 s of sleeps), then one attempt per batch ahead;
+      // a backoff per batch took three times as long.
+      expect(waitedMs).toBeLessThan(100_000);
+      const gaveUp = logs.filter((l) => l.line.includes('giving up at shutdown')).map((l) => l.line);
+      expect(gaveUp).toHaveLength(3);
+      expect(gaveUp[0]).toBe('[writer] giving up at shutdown: 2 message(s) not written');
+      expect(gaveUp[1]).toMatch(/^\[writer\] giving up at shutdown: 2 message\(s\) not written \(.*database is locked.*\)$/);
+      expect(r.acks).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+
   it('a commit blocked by another connection (SQLITE_BUSY) is retried with backoff; nothing lost, counted once', async () => {
     r = await rig({ batchSize: 10 });
     r.h.db.pragma('busy_timeout = 0');

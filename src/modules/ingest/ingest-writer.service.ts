@@ -31,6 +31,11 @@ interface PreparedItem {
   prepared: PreparedMessage;
 }
 
+/** Topic and source of a message for logs: a replay capture line names its own. */
+function originOf({ message, prepared }: PreparedItem): { topic: string; source: string } {
+  return prepared.kind === 'captured' ? prepared : message;
+}
+
 /**
  * The single writer of ingest data: drains the ingest buffer in FIFO batches (flush at
  * `ingest.batchSize` messages or `ingest.flushIntervalMs`), has each batch prepared (parsed and
@@ -54,6 +59,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private summaryTimer?: NodeJS.Timeout;
   /** Settles when the batch being committed (if any) is done. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** A batch was given up at shutdown (the database takes no writes): the rest get one attempt. */
+  private gaveUpAtShutdown = false;
   /** The next batches, already out of the buffer and being prepared while the current one commits. */
   private readonly ahead: PreparingBatch[] = [];
   private readonly processedListeners: Array<(sources: ReadonlySet<string>) => void> = [];
@@ -246,9 +253,9 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         batchCounters.add('messages_processed', batch.length);
         this.stats.commit(batchCounters);
         const sources = new Set<string>();
-        for (const { message, prepared } of items) {
-          sources.add(message.source);
-          this.acknowledge(message, prepared);
+        for (const item of items) {
+          sources.add(originOf(item).source);
+          this.acknowledge(item);
         }
         for (const listener of this.processedListeners) {
           this.afterCommit(() => listener(sources), 'processed listener');
@@ -257,6 +264,14 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       } catch (err) {
         this.pipeline.discardLogs();
         if (!(err instanceof BatchAbortedError)) throw err;
+        // At shutdown the backoff runs once: after one batch gave up, the batches still ahead
+        // get a single attempt each instead of the whole backoff again.
+        if (this.stopping && this.gaveUpAtShutdown) {
+          this.logger.error(
+            `[writer] giving up at shutdown: ${batch.length} message(s) not written (${sanitizeLogText(String((err.cause as Error)?.message ?? err.cause))})`,
+          );
+          return;
+        }
         this.stats.add('commit_retries');
         this.logger.warn(
           `[writer] commit of ${batch.length} message(s) failed: ${sanitizeLogText(String((err.cause as Error)?.message ?? err.cause))}; retrying in ${delay} ms (nothing is dropped)`,
@@ -264,6 +279,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
         if (this.stopping && delay >= RETRY_MAX_MS) {
+          this.gaveUpAtShutdown = true;
           this.logger.error(`[writer] giving up at shutdown: ${batch.length} message(s) not written`);
           return;
         }
@@ -271,12 +287,15 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     }
   }
 
-  private acknowledge(message: IngestMessage, prepared: PreparedMessage): void {
+  private acknowledge(item: PreparedItem): void {
+    const { message, prepared } = item;
     if (!message.onCommitted) return;
     try {
       message.onCommitted(prepared);
     } catch (err) {
-      this.logger.warn(`[writer] acknowledgement of ${sanitizeLogText(message.topic)} failed after commit: ${sanitizeLogText(String((err as Error)?.message ?? err))}`);
+      this.logger.warn(
+        `[writer] acknowledgement of ${sanitizeLogText(originOf(item).topic)} failed after commit: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+      );
     }
   }
 
@@ -306,11 +325,12 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         this.pipeline.apply(message, prepared, item);
         batchCounters.merge(item);
       },
-      ({ message }, err) => {
+      (item, err) => {
         batchCounters.add('message_errors');
         if (typeof (err as { code?: unknown })?.code === 'string') batchCounters.add('write_errors');
+        const { topic, source } = originOf(item);
         this.logger.warn(
-          `[writer] message on ${sanitizeLogText(message.topic)} from [${message.source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+          `[writer] message on ${sanitizeLogText(topic)} from [${source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
         );
       },
       // The first attempt was rolled back: its counts and log lines never happened.

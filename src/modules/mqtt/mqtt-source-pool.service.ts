@@ -14,6 +14,8 @@ import { StallWatchdog } from './stall-watchdog';
  * the client's packet pump much longer would miss PINGRESP and cost the whole connection.
  */
 const QOS0_MAX_HOLD_MS = 10_000;
+/** At shutdown, how long the connections stay up while the writer stores what is queued. */
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 interface SourceConnection {
   readonly config: MqttSourceConfig;
@@ -52,6 +54,9 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
   private readonly connections: SourceConnection[];
   readonly watchdog: StallWatchdog;
   private started = false;
+  /** Shutdown began: new messages are no longer taken (QoS 1: the broker keeps them). */
+  private intakeClosed = false;
+  private heldAtShutdown = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -104,11 +109,20 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
     await this.stop();
   }
 
-  /** Disconnects every client, waiting up to 5 s each for in-flight work (§7.2). */
+  /**
+   * Shutdown (§7.2): intake stops, the writer stores what is queued while the connections stay up
+   * (so the QoS 1 acknowledgements of what it stores reach the broker: nothing stored is
+   * redelivered), then every client disconnects, waiting up to 5 s each for in-flight work.
+   */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.intakeClosed = true;
     this.watchdog.stop();
+    await Promise.race([this.writer.drain(), sleep(SHUTDOWN_DRAIN_MS)]);
+    if (this.heldAtShutdown > 0) {
+      this.logger.log(`${this.heldAtShutdown} message(s) arrived after intake closed: not taken (a QoS 1 broker redelivers them)`);
+    }
     await Promise.all(
       this.connections.map(
         (conn) =>
@@ -202,6 +216,11 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
   }
 
   private receive(conn: SourceConnection, packet: IPublishPacket, callback: (error?: Error) => void): void {
+    if (this.intakeClosed) {
+      // Never called back: no acknowledgement, and mqtt.js reads nothing more from this client.
+      this.heldAtShutdown++;
+      return;
+    }
     this.status.markPacket(conn.tag);
     this.watchdog.markReceipt(conn.tag);
     const message: IngestMessage = {
