@@ -8,46 +8,58 @@ import { publishAll, publisher } from './support/publisher';
 const stored = storedCorpusPackets(loadCorpus());
 const OBSERVERS = 12;
 
-describe('e2e: QoS 1 with a persistent session survives SIGKILL (issue 5, 7e)', () => {
+describe('e2e: QoS 1 with a persistent session (issue 5, 7e)', () => {
   const broker = new MosquittoInstance();
-  let first: IngestorProcess;
-  let second: IngestorProcess | undefined;
+  const processes: IngestorProcess[] = [];
 
   beforeAll(async () => {
     await broker.start();
   });
 
   afterAll(async () => {
-    await first?.kill();
-    await second?.stop();
-    second?.dispose();
+    for (const p of processes) {
+      await p.kill();
+      p.dispose();
+    }
     await broker.dispose();
   });
 
-  it('stores every published message exactly once across a crash and restart', async () => {
-    const config = {
-      mqttSources: [{ name: 'durable', broker: broker.url, qos: 1, clientId: 'e2e-durable-ingestor', sessionExpirySec: 3600 }],
-      // Small batches so the crash lands between commits, not before the first one.
-      ingest: { batchSize: 50, flushIntervalMs: 5 },
-    };
-    first = await new IngestorProcess({ config }).start();
-    await first.waitFor(() => /subscribed to meshcore\/#/.test(first.logs), 20_000, 'subscribed');
+  /** Starts the service with a durable source; a second start on the same folder resumes its session. */
+  async function ingestor(clientId: string, ingest: Record<string, unknown>, dir?: string): Promise<IngestorProcess> {
+    const config = { mqttSources: [{ name: 'durable', broker: broker.url, qos: 1, clientId, sessionExpirySec: 3600 }], ingest };
+    const p = await new IngestorProcess({ config, dir }).start();
+    processes.push(p);
+    await p.waitFor(() => /subscribed to meshcore\/#/.test(p.logs), 20_000, 'subscribed');
+    return p;
+  }
 
+  /** Publishes every stored corpus packet from each observer at QoS 1; resolves when all are published. */
+  async function publishBurst(prefix: string): Promise<{ messages: unknown[]; done: Promise<void> }> {
     const messages = [];
-    for (let o = 0; o < OBSERVERS; o++) for (const p of stored) messages.push(packetMessage(p, `DURABLE${String(o).padStart(2, '0')}`));
+    for (let o = 0; o < OBSERVERS; o++) for (const p of stored) messages.push(packetMessage(p, `${prefix}${String(o).padStart(2, '0')}`));
     const pub = await publisher(broker.url);
-    const publishing = publishAll(pub, messages, 1);
+    const done = publishAll(pub, messages, 1).then(() => pub.endAsync());
+    return { messages, done };
+  }
+
+  async function waitForAll(p: IngestorProcess, total: number): Promise<void> {
+    await p.waitFor(() => p.count('observations') >= total, 120_000, 'all rows after restart');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  it('stores every published message exactly once across a crash (SIGKILL) and restart', async () => {
+    // Small batches so the crash lands between commits, not before the first one.
+    const ingest = { batchSize: 50, flushIntervalMs: 5 };
+    const first = await ingestor('e2e-durable-ingestor', ingest);
+    const { messages, done } = await publishBurst('DURABLE');
     // Kill mid-burst: some rows committed, others in flight or still queued at the broker.
     await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
     await first.kill();
-    const beforeRestart = first.count('observations');
-    expect(beforeRestart).toBeLessThan(messages.length);
-    await publishing;
-    await pub.endAsync();
+    expect(first.count('observations')).toBeLessThan(messages.length);
+    await done;
 
-    second = await new IngestorProcess({ config, dir: first.dir }).start();
-    await second.waitFor(() => second!.count('observations') >= messages.length, 120_000, 'all rows after restart');
-    await new Promise((r) => setTimeout(r, 1000));
+    const second = await ingestor('e2e-durable-ingestor', ingest, first.dir);
+    await waitForAll(second, messages.length);
     expect(second.count('observations')).toBe(messages.length);
     expect(second.count('transmissions')).toBe(stored.length);
     const dupes = second.query<{ n: number }>(
@@ -55,48 +67,21 @@ describe('e2e: QoS 1 with a persistent session survives SIGKILL (issue 5, 7e)', 
     );
     expect(dupes[0].n).toBe(0);
   });
-});
 
-describe('e2e: QoS 1, graceful shutdown mid-burst (issue 5, 7e)', () => {
-  const broker = new MosquittoInstance();
-  let first: IngestorProcess;
-  let second: IngestorProcess | undefined;
-
-  beforeAll(async () => {
-    await broker.start();
-  });
-
-  afterAll(async () => {
-    await first?.kill();
-    await second?.stop();
-    second?.dispose();
-    await broker.dispose();
-  });
-
-  it('acknowledges what it stored before disconnecting: after a restart nothing stored is delivered again', async () => {
-    const config = {
-      mqttSources: [{ name: 'durable', broker: broker.url, qos: 1, clientId: 'e2e-graceful-ingestor', sessionExpirySec: 3600 }],
-      // A short queue: when it stops, most of the burst is still at the broker.
-      ingest: { batchSize: 50, flushIntervalMs: 5, highWaterMark: 200 },
-    };
-    first = await new IngestorProcess({ config }).start();
-    await first.waitFor(() => /subscribed to meshcore\/#/.test(first.logs), 20_000, 'subscribed');
-    const messages = [];
-    for (let o = 0; o < OBSERVERS; o++) for (const p of stored) messages.push(packetMessage(p, `GRACE${String(o).padStart(2, '0')}`));
-    const pub = await publisher(broker.url);
-    const publishing = publishAll(pub, messages, 1);
+  it('a graceful stop acknowledges what it stored before disconnecting: after a restart nothing stored is delivered again', async () => {
+    // A short queue: when it stops, most of the burst is still at the broker.
+    const ingest = { batchSize: 50, flushIntervalMs: 5, highWaterMark: 200 };
+    const first = await ingestor('e2e-graceful-ingestor', ingest);
+    const { messages, done } = await publishBurst('GRACE');
     await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
     expect(await first.stop()).toBe(0);
     expect(first.count('observations')).toBeLessThan(messages.length);
-    await publishing;
-    await pub.endAsync();
+    await done;
 
-    second = await new IngestorProcess({ config, dir: first.dir }).start();
-    await second.waitFor(() => second!.count('observations') >= messages.length, 120_000, 'all rows after restart');
-    await new Promise((r) => setTimeout(r, 1000));
+    const second = await ingestor('e2e-graceful-ingestor', ingest, first.dir);
+    await waitForAll(second, messages.length);
     expect(second.count('observations')).toBe(messages.length);
     // Every packet counts once on its observer: a redelivered stored message would count twice.
-    const counted = second.query<{ n: number }>('SELECT sum(packet_count) AS n FROM observers')[0].n;
-    expect(counted).toBe(messages.length);
+    expect(second.query<{ n: number }>('SELECT sum(packet_count) AS n FROM observers')[0].n).toBe(messages.length);
   });
 });

@@ -39,6 +39,23 @@ interface Rig {
 }
 
 const logs: Array<{ level: string; line: string }> = [];
+
+/** A repository whose observer upsert fails (a constraint error) for packets of one observer. */
+function failingObserver(observerId: string): HarnessOptions['wrapRepository'] {
+  return (real) =>
+    new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === 'upsertPacketObserver') {
+          return (row: Parameters<IngestRepository['upsertPacketObserver']>[0]) => {
+            if (row.id === observerId) throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
+            return target.upsertPacketObserver(row);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+}
 const stages: PreparationStage[] = [];
 
 async function rig(
@@ -232,19 +249,7 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
         if (raw === decoderBomb) throw new TypeError('decoder\nexploded\r\u001b[31m');
         return real(raw, ctx);
       },
-      wrapRepository: (real) =>
-        new Proxy(real, {
-          get(target, prop) {
-            const value = Reflect.get(target, prop) as unknown;
-            if (prop === 'upsertPacketObserver') {
-              return (row: Parameters<IngestRepository['upsertPacketObserver']>[0]) => {
-                if (row.id === 'poison') throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
-                return target.upsertPacketObserver(row);
-              };
-            }
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          },
-        }),
+      wrapRepository: failingObserver('poison'),
     });
     r.submit('ok1', packetTopic('obs1'), { raw: uniquePacket(1) });
     r.submit('bomb', 'meshcore/SJC/obs\nX/packets', { raw: decoderBomb });
@@ -269,19 +274,7 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
   it('a replay capture line whose writes fail is logged under the topic and source the line names', async () => {
     r = await rig({
       batchSize: 10,
-      wrapRepository: (real) =>
-        new Proxy(real, {
-          get(target, prop) {
-            const value = Reflect.get(target, prop) as unknown;
-            if (prop === 'upsertPacketObserver') {
-              return (row: Parameters<IngestRepository['upsertPacketObserver']>[0]) => {
-                if (row.id === 'poison') throw Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
-                return target.upsertPacketObserver(row);
-              };
-            }
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          },
-        }),
+      wrapRepository: failingObserver('poison'),
     });
     const line = JSON.stringify({ topic: packetTopic('poison'), payload: { raw: uniquePacket(1) }, source: 'east' });
     let committed: PreparedMessage | undefined;
