@@ -39,9 +39,9 @@ function findMosquitto() {
 async function storableObservations(toolsDir, count, extra) {
   const { loadCorpus, buildObservers, MessageGenerator } = await import(join(toolsDir, 'lib/generator.mjs'));
   const { decodePacket } = require(join(root, 'dist/modules/decoder/packet-decoder.js'));
-  const { DecoderService } = require(join(root, 'dist/modules/decoder/decoder.service.js'));
+  const { createDecodeContext } = require(join(root, 'dist/modules/decoder/decode-context.js'));
   const { buildChannelKeyMap } = require(join(root, 'dist/modules/decoder/channel-keys.js'));
-  const ctx = DecoderService.createContext(buildChannelKeyMap({}), { validateSignatures: false });
+  const ctx = createDecodeContext(buildChannelKeyMap({}), { validateSignatures: false });
   const packets = loadCorpus(join(toolsDir, 'corpus/real-packets.jsonl'));
   const { observers } = buildObservers(packets, Number(extra.observers ?? 32), 4);
   const gen = new MessageGenerator({ packets, observers, mode: 'unique', fanout: 1 });

@@ -31,9 +31,9 @@ async function buildCapture(file, count, fanout, observersK) {
   await new Promise((r) => out.end(r));
   // The generator does not know which corpus packet our decoder rejects (one has a 74-byte path).
   const { decodePacket } = require(join(root, 'dist/modules/decoder/packet-decoder.js'));
-  const { DecoderService } = require(join(root, 'dist/modules/decoder/decoder.service.js'));
+  const { createDecodeContext } = require(join(root, 'dist/modules/decoder/decode-context.js'));
   const { buildChannelKeyMap } = require(join(root, 'dist/modules/decoder/channel-keys.js'));
-  const ctx = DecoderService.createContext(buildChannelKeyMap({}), { validateSignatures: false });
+  const ctx = createDecodeContext(buildChannelKeyMap({}), { validateSignatures: false });
   let rejected = 0;
   const rejectedTx = new Set();
   for (let i = 0; i < count; i++) {
@@ -55,12 +55,12 @@ async function runInMemory(config, file) {
   const { readFileSync } = await import('node:fs');
   const { NestFactory } = require(join(root, 'node_modules/@nestjs/core'));
   const { ReplayModule } = require(join(root, 'dist/cli/replay.module.js'));
-  const { parseCaptureLine: parseReplayLine } = require(join(root, 'dist/modules/ingest/preparation/capture-line.js'));
+  const { parseCaptureLine } = require(join(root, 'dist/modules/ingest/preparation/capture-line.js'));
   const { DatabaseService } = require(join(root, 'dist/modules/persistence/database.service.js'));
   const { IngestPipelineService } = require(join(root, 'dist/modules/ingest/ingest-pipeline.service.js'));
   const { IngestWriterService } = require(join(root, 'dist/modules/ingest/ingest-writer.service.js'));
   const messages = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
-    const m = parseReplayLine(line);
+    const m = parseCaptureLine(line);
     return { ...m, payload: Buffer.from(m.payload) };
   });
   const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger: false });

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createInterface } from 'node:readline';
 import { AppLogger } from '../common/logging/app-logger';
+import { createExplicitKeysContext } from '../modules/decoder/decode-context';
 import { DecoderService } from '../modules/decoder/decoder.service';
 import { DecodeContext } from '../modules/decoder/decoder.types';
 import { ingestVerdict } from '../modules/decoder/ingest-verdict';
@@ -65,7 +66,7 @@ export async function runDecodeCommand(argv: readonly string[]): Promise<void> {
   const validateSignatures = values['no-verify-signatures'] ? false : config.validateSignatures;
   const production = new DecoderService(config).context;
   const context: DecodeContext = explicitKeys
-    ? DecoderService.contextFromExplicitKeys(explicitKeys, { validateSignatures, regionKeys: production.regionKeys })
+    ? createExplicitKeysContext(explicitKeys, { validateSignatures, regionKeys: production.regionKeys })
     : { ...production, validateSignatures };
 
   const out: string[] = [];

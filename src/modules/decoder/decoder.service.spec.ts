@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import { DecoderModule } from './decoder.module';
+import { createDecodeContext, createExplicitKeysContext } from './decode-context';
 import { DecoderService } from './decoder.service';
 import { buildChannelPacket, buildPacket } from './packet-builders';
 import { deriveHashtagKey, PUBLIC_CHANNEL_KEY } from './channel-keys';
@@ -73,13 +74,13 @@ describe('DecoderService', () => {
     expect(service.context.regionKeys?.map((k) => k.name)).toEqual(['#Europe']);
   });
 
-  it('contextFromExplicitKeys replaces the map entirely (no built-in Public)', () => {
-    const ctx = DecoderService.contextFromExplicitKeys({ '#foo': deriveHashtagKey('#foo') }, { validateSignatures: false });
+  it('createExplicitKeysContext replaces the map entirely (no built-in Public)', () => {
+    const ctx = createExplicitKeysContext({ '#foo': deriveHashtagKey('#foo') }, { validateSignatures: false });
     expect(ctx.keyRing.keyCount).toBe(1);
     const publicPacket = buildChannelPacket({ keyHex: PUBLIC_CHANNEL_KEY, text: 'Bob: hi' });
     const outcome = new DecoderService(configWith({})).decode(publicPacket);
     expect(outcome.ok && outcome.packet.channelHash).toBe('Public');
-    const explicitOnly = DecoderService.createContext(new Map(), { validateSignatures: false, signatureCacheSize: 0 });
+    const explicitOnly = createDecodeContext(new Map(), { validateSignatures: false, signatureCacheSize: 0 });
     expect(explicitOnly.signatureCache).toBeUndefined();
     expect(explicitOnly.keyRing.keyCount).toBe(0);
   });

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import { buildChannelKeyMap } from './channel-keys';
-import { createDecodeContext, createExplicitKeysContext, type DecoderContextOptions } from './decode-context';
+import { createDecodeContext } from './decode-context';
 import type { ChannelKeyMap, DecodeContext, DecodeOutcome } from './decoder.types';
 import { decodePacket } from './packet-decoder';
 import { buildRegionKeys } from './region-keys';
@@ -75,7 +75,7 @@ export class DecoderService {
         log(`channel key "${sanitizeLogText(name)}" is not 32 hex characters: it can never decrypt`, 'warn');
       }
     }
-    this.context = DecoderService.createContext(this.channelKeys, {
+    this.context = createDecodeContext(this.channelKeys, {
       validateSignatures: config.validateSignatures,
       regionKeys: buildRegionKeys(config.hashRegions, log),
     });
@@ -83,15 +83,5 @@ export class DecoderService {
 
   decode(raw: string): DecodeOutcome {
     return decodePacket(raw, this.context);
-  }
-
-  /** A decode context over a prepared key map (production layering or explicit). */
-  static createContext(keys: ChannelKeyMap, options: DecoderContextOptions): DecodeContext {
-    return createDecodeContext(keys, options);
-  }
-
-  /** The CLI's `--channel-keys` context: the given map replaces the production layering. */
-  static contextFromExplicitKeys(keys: Readonly<Record<string, string>>, options: DecoderContextOptions): DecodeContext {
-    return createExplicitKeysContext(keys, options);
   }
 }

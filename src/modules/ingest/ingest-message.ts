@@ -5,7 +5,7 @@ export interface IngestMessage {
   /** Source tag (config name, or broker URL). */
   source: string;
   topic: string;
-  /** Raw MQTT payload bytes (or, from a replay file, the decoded JSON value). */
+  /** Raw MQTT payload bytes (a replay capture line: see captureLine; tests may pass the parsed JSON). */
   payload: Buffer | string | Record<string, unknown>;
   /**
    * Called once the transaction holding this message has committed (QoS 1 acknowledgement), with

@@ -54,7 +54,7 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
       useWorker: this.config.ingest.workerThread,
       workerData: { settings: preparerSettingsOf(this.config), channelKeys: this.decoder.channelKeys, hashRegions: [...this.config.hashRegions] },
       inline: this.pipeline.preparer,
-      logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
+      logger: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
       onWorkerFailure: () => this.stats.add('worker_restarts'),
     });
   }

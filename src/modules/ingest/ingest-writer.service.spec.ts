@@ -40,6 +40,14 @@ interface Rig {
 
 const logs: Array<{ level: string; line: string }> = [];
 
+/** Another connection takes the write lock; the writer's connection gives up at once (SQLITE_BUSY). */
+function lockDatabase(rig: Rig): Database.Database {
+  rig.h.db.pragma('busy_timeout = 0');
+  const other = new Database(rig.h.database.dbPath);
+  other.exec('BEGIN IMMEDIATE');
+  return other;
+}
+
 /** A repository whose observer upsert fails (a constraint error) for packets of one observer. */
 function failingObserver(observerId: string): HarnessOptions['wrapRepository'] {
   return (real) =>
@@ -67,7 +75,7 @@ async function rig(
     useWorker: options.workerThread ?? false,
     workerData: { settings: preparerSettingsOf(h.config), channelKeys: buildChannelKeyMap({ hashChannels: h.config.hashChannels, channelKeys: h.config.channelKeys }), hashRegions: [...h.config.hashRegions] },
     inline: h.pipeline.preparer,
-    logger: { log: () => undefined, warn: (l) => logs.push({ level: 'warn', line: l }), error: (l) => logs.push({ level: 'error', line: l }) },
+    logger: { warn: (l) => logs.push({ level: 'warn', line: l }), error: (l) => logs.push({ level: 'error', line: l }) },
     workerScript: path.resolve(__dirname, '../../../dist/modules/ingest/preparation/preparation.worker.js'),
   });
   stages.push(stage);
@@ -289,10 +297,8 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
 
   it('at shutdown with the database locked the backoff runs once: batches still ahead get one attempt each', async () => {
     r = await rig({ batchSize: 2 });
-    r.h.db.pragma('busy_timeout = 0');
-    const other = new Database(r.h.database.dbPath);
+    const other = lockDatabase(r);
     try {
-      other.exec('BEGIN IMMEDIATE');
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
       for (let i = 1; i <= 6; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
       r.writer.start();
@@ -320,10 +326,8 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
 
   it('a commit blocked by another connection (SQLITE_BUSY) is retried with backoff; nothing lost, counted once', async () => {
     r = await rig({ batchSize: 10 });
-    r.h.db.pragma('busy_timeout = 0');
-    const other = new Database(r.h.database.dbPath);
+    const other = lockDatabase(r);
     try {
-      other.exec('BEGIN IMMEDIATE');
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       for (let i = 1; i <= 3; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
       r.writer.start();

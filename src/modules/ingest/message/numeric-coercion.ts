@@ -61,3 +61,25 @@ export function firstString(obj: Record<string, unknown>, keys: readonly string[
   }
   return undefined;
 }
+
+/** A coerced number as a column value: absent, NaN and ±Inf are NULL. */
+export function finiteOrNull(n: number | undefined): number | null {
+  return n === undefined || !Number.isFinite(n) ? null : n;
+}
+
+/** Observation fields read from a packet or companion message (ingestor-spec §2.4). */
+export interface ObservationFields {
+  snr: number | null;
+  rssi: number | null;
+  score: number | null;
+  direction: string | null;
+}
+
+export function readObservationFields(msg: Record<string, unknown>): ObservationFields {
+  return {
+    snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
+    rssi: finiteOrNull(firstPresentNumber(msg, ['RSSI', 'rssi'])),
+    score: finiteOrNull(firstPresentNumber(msg, ['score', 'Score'])),
+    direction: firstString(msg, ['direction', 'Direction']) ?? null,
+  };
+}

@@ -7,11 +7,11 @@ import { IngestCounters } from '../../stats/ingest-counters';
 import { IngestMessage } from '../ingest-message';
 import { buildCompanionMessage, COMPANION_OBSERVER_ID } from '../message/companion-message';
 import { resolveEnvelopeStamp, resolveEnvelopeTime } from '../message/envelope-time';
-import { firstPresentNumber, firstString, toFloat64 } from '../message/numeric-coercion';
+import { finiteOrNull, firstPresentNumber, firstString, readObservationFields, toFloat64, type ObservationFields } from '../message/numeric-coercion';
 import { PathResolver } from '../path-resolution/path-resolver';
 import { deriveHeardKey } from './client-reception';
 import { MessagePreparer, preparerSettingsOf } from '../preparation/message-preparer';
-import type { ObservationFields, PreparedMessage, PreparedPacket, PreparedStatus, TransmissionData } from '../preparation/prepared-message';
+import type { PreparedMessage, PreparedPacket, PreparedStatus, TransmissionData } from '../preparation/prepared-message';
 
 export interface PipelineLogger {
   log(message: string): void;
@@ -31,9 +31,6 @@ export interface PipelineDeps {
 
 const DAY_MS = 24 * 3600_000;
 
-function finiteOrNull(n: number | undefined): number | null {
-  return n === undefined || !Number.isFinite(n) ? null : n;
-}
 
 /**
  * The ingest pipeline of ingestor-spec §3: one message in, the reference's writes out, through the
@@ -200,15 +197,6 @@ export class IngestPipeline {
     }
   }
 
-  private observationFields(msg: Record<string, unknown>): ObservationFields {
-    return {
-      snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
-      rssi: finiteOrNull(firstPresentNumber(msg, ['RSSI', 'rssi'])),
-      score: finiteOrNull(firstPresentNumber(msg, ['score', 'Score'])),
-      direction: firstString(msg, ['direction', 'Direction']) ?? null,
-    };
-  }
-
   /**
    * The transmission columns of a packet whose preparation left them out (a copy of a transmission
    * the worker had just passed on): prepared again here, when that transmission is not in the
@@ -316,7 +304,7 @@ export class IngestPipeline {
         fromPubkey: null,
       },
       COMPANION_OBSERVER_ID,
-      this.observationFields(msg),
+      readObservationFields(msg),
       '',
       nowMs,
       counters,

@@ -12,7 +12,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AppConfig } from '../../../config/config.types';
 import { loadConfig } from '../../../config/load-config';
 import { buildChannelKeyMap } from '../../decoder/channel-keys';
-import { DecoderService } from '../../decoder/decoder.service';
+import { createDecodeContext } from '../../decoder/decode-context';
 import type { DecodeContext, DecodeOutcome } from '../../decoder/decoder.types';
 import { buildPacket, buildSignedAdvertPayload, buildAdvertAppdata, type AdvertAppdata, type Ed25519Identity, identityFromSeed, type PacketEnvelope } from '../../decoder/packet-builders';
 import { decodePacket } from '../../decoder/packet-decoder';
@@ -111,7 +111,7 @@ export class PipelineHarness {
     const db = database.connection;
     this.repository = new SqliteIngestRepository(db);
     this.writer = new SqliteBatchWriter(db);
-    this.context = DecoderService.createContext(
+    this.context = createDecodeContext(
       buildChannelKeyMap({ hashChannels: config.hashChannels, channelKeys: config.channelKeys }),
       { validateSignatures: config.validateSignatures, regionKeys: buildRegionKeys(config.hashRegions) },
     );

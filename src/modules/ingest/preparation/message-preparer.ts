@@ -5,7 +5,7 @@ import { decodeFramedPacket, framedPathJson, framePacket } from '../../decoder/p
 import { PAYLOAD_TYPE } from '../../decoder/payload-decoders';
 import { passesGeoFilter } from '../filters/geo-filter';
 import type { IngestMessage, SourceRules } from '../ingest-message';
-import { firstPresentNumber, firstString } from '../message/numeric-coercion';
+import { readObservationFields } from '../message/numeric-coercion';
 import { readEnvelopeStamp } from '../message/envelope-time';
 import { extractObserverMeta } from '../message/observer-status';
 import { parseJsonObject, routeMessage, type RoutingRules } from '../routing/topic-router';
@@ -43,10 +43,6 @@ export function preparerSettingsOf(config: AppConfig): PreparerSettings {
 }
 
 const NO_RULES: SourceRules = { iataFilter: new Set() };
-
-function finiteOrNull(n: number | undefined): number | null {
-  return n === undefined || !Number.isFinite(n) ? null : n;
-}
 
 /**
  * The database-free half of the ingest pipeline (ingestor-spec §2.3–§2.5, §3.1 steps 1–5): JSON,
@@ -166,10 +162,7 @@ export class MessagePreparer {
       iata: (payloadRegion || region).trim().toUpperCase(),
       origin,
       envelope: readEnvelopeStamp(msg.timestamp),
-      snr: finiteOrNull(firstPresentNumber(msg, ['SNR', 'snr'])),
-      rssi: finiteOrNull(firstPresentNumber(msg, ['RSSI', 'rssi'])),
-      score: finiteOrNull(firstPresentNumber(msg, ['score', 'Score'])),
-      direction: firstString(msg, ['direction', 'Direction']) ?? null,
+      ...readObservationFields(msg),
       rawHex: packet.raw,
       hash: packet.hash,
       routeType: packet.routeType,

@@ -40,7 +40,7 @@ describe('PreparationStage', () => {
   let stage: PreparationStage | undefined;
   let scratch: string | undefined;
   const lines: Array<[string, string]> = [];
-  const logger = { log: (l: string) => lines.push(['log', l]), warn: (l: string) => lines.push(['warn', l]), error: (l: string) => lines.push(['error', l]) };
+  const logger = { warn: (l: string) => lines.push(['warn', l]), error: (l: string) => lines.push(['error', l]) };
 
   beforeAll(() => {
     if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run npm run build first`);

@@ -9,7 +9,6 @@ import type { PreparationRequest, PreparationResponse, PreparationWorkerData } f
 import type { PreparedMessage } from './prepared-message';
 
 export interface PreparationStageLogger {
-  log(line: string): void;
   warn(line: string): void;
   error(line: string): void;
 }

@@ -1,5 +1,6 @@
 import type { DropReason } from '../routing/topic-router';
 import type { EnvelopeStamp } from '../message/envelope-time';
+import type { ObservationFields } from '../message/numeric-coercion';
 import type { ObserverMeta } from '../message/observer-status';
 
 /**
@@ -76,14 +77,6 @@ export interface PreparedAdvert {
   lon: number | undefined;
   batteryMv: number | undefined;
   temperatureC: number | undefined;
-}
-
-/** Observation fields read from a packet or companion message (ingestor-spec §2.4). */
-export interface ObservationFields {
-  snr: number | null;
-  rssi: number | null;
-  score: number | null;
-  direction: string | null;
 }
 
 /** A transmission's columns (pathJson is the observation's path_json). */
