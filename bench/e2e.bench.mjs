@@ -59,10 +59,11 @@ function runBenchRun(toolsDir, label, brokerUrl, brokerPid, loadArgs, expect, db
       `PORT=${httpPort}`,
       `CHANNEL_KEYS_PATH=${join(shared, 'tools/corpus/channel-rainbow.json')}`,
       `CORESCOPE_INGESTOR_STATS=${join(dbDir, 'stats.json')}`,
+      `NODE=${process.execPath}`,
     ].join(',');
     const args = [
       join(toolsDir, 'bench-run.mjs'),
-      '--label', label, '--cwd', root, '--cmd', `${process.execPath} dist/main.js`, '--env', env,
+      '--label', label, '--cwd', root, '--cmd', 'bin/meshcore-ingestor serve', '--env', env,
       '--db-dir', dbDir, '--repeat', String(REPEAT), '--broker-pid', String(brokerPid), '--settle-s', '2',
       '--', '--url', brokerUrl, ...loadArgs, '--expect', String(expect), '--idle-ms', '8000',
     ];

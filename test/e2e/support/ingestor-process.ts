@@ -16,7 +16,7 @@ export interface IngestorOptions {
   dir?: string;
 }
 
-/** The real service (`node dist/main.js --config …`) in a child process with its own temp dir. */
+/** The real service, started as in production (`bin/meshcore-ingestor serve --config …`), in a child process with its own temp dir. */
 export class IngestorProcess {
   readonly dir: string;
   readonly dbPath: string;
@@ -48,9 +48,10 @@ export class IngestorProcess {
     };
     const configFile = join(this.dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    this.proc = spawn(process.execPath, [join(REPO_ROOT, 'dist/main.js'), '--config', configFile], {
+    // The launcher execs node (this test's), so the child's pid is the service's own (SIGKILL tests).
+    this.proc = spawn(join(REPO_ROOT, 'bin/meshcore-ingestor'), ['serve', '--config', configFile], {
       cwd: this.dir,
-      env: { ...process.env, CORESCOPE_INGESTOR_STATS: join(this.dir, 'stats.json'), ...this.options.env },
+      env: { ...process.env, NODE: process.execPath, CORESCOPE_INGESTOR_STATS: join(this.dir, 'stats.json'), ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout?.on('data', (d) => (this.output += d));
