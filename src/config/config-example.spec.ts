@@ -54,7 +54,9 @@ describe('config.example.json', () => {
     const { config } = loadConfig({ configPath: examplePath, env: {} });
     const { config: defaults } = loadConfig({ configPath: join(__dirname, 'no-such-config.json'), env: {} });
     expect(config.retention).toEqual(defaults.retention);
-    expect(config.ingest).toEqual(defaults.ingest);
+    // workerThread, left out, lets each command choose; the example shows serve's choice.
+    expect(defaults.ingest.workerThread).toBeUndefined();
+    expect(config.ingest).toEqual({ ...defaults.ingest, workerThread: false });
     expect(config.watchdog).toEqual(defaults.watchdog);
     expect(config.log).toEqual(defaults.log);
     expect(config.maintenance).toEqual(defaults.maintenance);

@@ -26,7 +26,7 @@ export const CONFIG_DEFAULTS = {
   qos: 0,
   sessionExpirySec: 86_400,
   http: { port: 8080, host: '0.0.0.0' },
-  ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 50000, workerThread: true },
+  ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 10000, workerThread: undefined },
   sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10_000 },
   watchdog: { intervalSec: 60, thresholdSec: 300 },
   log: { format: 'text', level: 'log' },

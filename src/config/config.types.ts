@@ -96,8 +96,11 @@ export interface AppConfig {
     readonly batchSize: number;
     readonly flushIntervalMs: number;
     readonly highWaterMark: number;
-    /** Parse and decode each batch in a worker thread while the writer stores the previous one. */
-    readonly workerThread: boolean;
+    /**
+     * Parse and decode each batch in a worker thread while the writer stores the previous one.
+     * Unset, the command decides: serve runs on one thread (less memory), replay uses the worker.
+     */
+    readonly workerThread: boolean | undefined;
   };
   /** Page cache and WAL checkpoint size of the writer connection (see open-database.ts for the measurements). */
   readonly sqlite: SqliteTuning;

@@ -95,7 +95,7 @@ describe('reading the file (§1.1)', () => {
       statsFilePath: '/tmp/corescope-ingestor-stats.json',
       slowWriterMs: 500,
       http: { port: 8080, host: '0.0.0.0' },
-      ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 50000, workerThread: true },
+      ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 10000, workerThread: undefined },
       sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },

@@ -51,7 +51,8 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
       logger: this.heldLogger,
     });
     this.stage = new PreparationStage({
-      useWorker: this.config.ingest.workerThread,
+      // Unset (serve's default): one thread. The replay command sets it (see runReplay).
+      useWorker: this.config.ingest.workerThread ?? false,
       workerData: { settings: preparerSettingsOf(this.config), channelKeys: this.decoder.channelKeys, hashRegions: [...this.config.hashRegions] },
       inline: this.pipeline.preparer,
       logger: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
@@ -67,6 +68,16 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
   prepareBatch(messages: readonly IngestMessage[]): Promise<PreparedMessage[]> {
     if (!this.stage) throw new Error('ingest pipeline used before the database was opened');
     return this.stage.prepare(messages);
+  }
+
+  /** True while batches are prepared in the worker thread (prepareBatch); else prepareNow. */
+  get preparesOffThread(): boolean {
+    return this.stage?.usesWorker ?? false;
+  }
+
+  /** Prepares one message on this thread (the writer's, when there is no worker). */
+  prepareNow(message: IngestMessage): PreparedMessage {
+    return this.required().preparer.prepare(message);
   }
 
   /** Stores one prepared message; runs inside the writer's transaction. */

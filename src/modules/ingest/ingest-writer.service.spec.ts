@@ -67,7 +67,15 @@ function failingObserver(observerId: string): HarnessOptions['wrapRepository'] {
 const stages: PreparationStage[] = [];
 
 async function rig(
-  options: HarnessOptions & { batchSize: number; flushIntervalMs?: number; highWaterMark?: number; bufferSize?: number; workerThread?: boolean },
+  options: HarnessOptions & {
+    batchSize: number;
+    flushIntervalMs?: number;
+    highWaterMark?: number;
+    bufferSize?: number;
+    workerThread?: boolean;
+    /** The writer sees a preparation off its thread (batches taken ahead) that resolves at once: the worker's path under fake timers. */
+    simulateOffThread?: boolean;
+  },
 ): Promise<Rig> {
   const h = await pipelineHarness(options);
   // The real preparation stage (its worker thread is the compiled dist/ script) or the writer thread.
@@ -84,7 +92,11 @@ async function rig(
   let loggedUpTo = 0;
   const pipeline = {
     // explicit, monotonically increasing ingest clock (one second per handled message)
+    get preparesOffThread() {
+      return options.simulateOffThread || stage.usesWorker;
+    },
     prepareBatch: (messages: IngestMessage[]) => stage.prepare(messages),
+    prepareNow: (message: IngestMessage) => h.pipeline.preparer.prepare(message),
     apply: (message: IngestMessage, prepared: PreparedMessage, counters: Parameters<IngestPipelineService['apply']>[2]) =>
       h.pipeline.apply(message, prepared, counters, NOW + 1000 * tick++),
     // Like the service: the lines of a rolled-back attempt are forgotten.
@@ -296,7 +308,8 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
   });
 
   it('at shutdown with the database locked the backoff runs once: batches still ahead get one attempt each', async () => {
-    r = await rig({ batchSize: 2 });
+    // Batches are taken ahead only for the worker thread.
+    r = await rig({ batchSize: 2, simulateOffThread: true });
     const other = lockDatabase(r);
     try {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -321,6 +334,34 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
       expect(r.acks).toEqual([]);
     } finally {
       other.close();
+    }
+  });
+
+  it('takes batches ahead of the commit only for the worker thread: on one thread the rest waits in the buffer', async () => {
+    for (const offThread of [false, true]) {
+      r = await rig({ batchSize: 2, simulateOffThread: offThread });
+      const other = lockDatabase(r);
+      try {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        for (let i = 1; i <= 7; i++) r.submit(`m${i}`, packetTopic('obs1'), { raw: uniquePacket(i) });
+        r.writer.start();
+        await settle();
+        await vi.advanceTimersByTimeAsync(0);
+        expect(r.stats.get('commit_retries')).toBe(1);
+        // One batch in its commit; with the worker two more are out of the buffer being prepared.
+        expect(r.writer.buffer.pending).toBe(offThread ? 1 : 5);
+        // Nothing is lost either way once the lock is gone.
+        other.exec('ROLLBACK');
+        await vi.advanceTimersByTimeAsync(100);
+        await r.acked(7);
+      } finally {
+        other.close();
+        vi.useRealTimers();
+      }
+      expect(r.h.count('observations')).toBe(7);
+      await r.writer.beforeApplicationShutdown();
+      await r.h.close();
+      r = undefined;
     }
   });
 
