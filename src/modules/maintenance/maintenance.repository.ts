@@ -98,8 +98,11 @@ export interface MaintenanceRepository {
   listNodeKeys(): string[];
   /** MAX(neighbor_edges.last_seen), or null on an empty table. */
   newestNeighborEdgeSeen(): string | null;
-  /** Observations with timestamp > afterEpoch, oldest first, at most `limit`. */
-  observationsForNeighborScan(afterEpoch: number, limit: number): NeighborScanRow[];
+  /**
+   * Observations with timestamp > afterEpoch, oldest first, at most `limit`, streamed: read them to the
+   * end before the next statement on the connection.
+   */
+  observationsForNeighborScan(afterEpoch: number, limit: number): Iterable<NeighborScanRow>;
   /** Upserts every contribution (count added, last_seen = MAX); call inside `transaction()`. */
   upsertNeighborEdges(edges: readonly NeighborEdgeContribution[]): void;
 

@@ -82,8 +82,12 @@ export function parsePathHops(pathJson: string): string[] {
 }
 
 /** §5.4 step 4: the edges one batch of observations implies, in scan order (duplicates kept). */
-export function extractNeighborEdges(rows: readonly NeighborScanRow[], prefixes: NodePrefixIndex): NeighborEdge[] {
-  const edges: NeighborEdge[] = [];
+export function extractNeighborEdges(rows: Iterable<NeighborScanRow>, prefixes: NodePrefixIndex): NeighborEdge[] {
+  return [...neighborEdgesOf(rows, prefixes)];
+}
+
+/** extractNeighborEdges one edge at a time, so a build holds only the coalesced pairs, never its rows. */
+export function* neighborEdgesOf(rows: Iterable<NeighborScanRow>, prefixes: NodePrefixIndex): Generator<NeighborEdge> {
   for (const row of rows) {
     // The reference reads decoded_json into a plain string, which fails on NULL and drops the whole row.
     if (row.decodedJson === null) continue;
@@ -95,28 +99,34 @@ export function extractNeighborEdges(rows: readonly NeighborScanRow[], prefixes:
 
     if (hops.length === 0) {
       // A zero-hop advert was heard directly by the observer.
-      if (isAdvert && from !== '' && observer !== '' && from !== observer) edges.push(canonicalEdge(from, observer, seenAt));
+      if (isAdvert && from !== '' && observer !== '' && from !== observer) yield canonicalEdge(from, observer, seenAt);
       continue;
     }
     if (isAdvert && from !== '') {
       const firstHop = prefixes.resolve(hops[0]);
-      if (firstHop !== undefined && firstHop !== from) edges.push(canonicalEdge(from, firstHop, seenAt));
+      if (firstHop !== undefined && firstHop !== from) yield canonicalEdge(from, firstHop, seenAt);
     }
     if (observer !== '') {
       const lastHop = prefixes.resolve(hops[hops.length - 1]);
-      if (lastHop !== undefined && lastHop !== observer) edges.push(canonicalEdge(observer, lastHop, seenAt));
+      if (lastHop !== undefined && lastHop !== observer) yield canonicalEdge(observer, lastHop, seenAt);
     }
   }
-  return edges;
 }
 
 /**
  * Sums repeated pairs (first-seen order, newest time) so a build issues one upsert per pair. The table ends
  * up exactly as with one `count + 1` upsert per edge, which is what the reference's statement amounts to.
  */
-export function coalesceEdges(edges: readonly NeighborEdge[]): NeighborEdgeContribution[] {
+export function coalesceEdges(edges: Iterable<NeighborEdge>): NeighborEdgeContribution[] {
+  return coalesceCounting(edges).contributions;
+}
+
+/** coalesceEdges, also counting the edges it was given (duplicates included). */
+function coalesceCounting(edges: Iterable<NeighborEdge>): { contributions: NeighborEdgeContribution[]; edges: number } {
   const byPair = new Map<string, { nodeA: string; nodeB: string; count: number; lastSeen: string }>();
+  let count = 0;
   for (const edge of edges) {
+    count++;
     const pair = `${edge.nodeA}\u0000${edge.nodeB}`;
     const existing = byPair.get(pair);
     if (!existing) byPair.set(pair, { nodeA: edge.nodeA, nodeB: edge.nodeB, count: 1, lastSeen: edge.seenAt });
@@ -125,7 +135,7 @@ export function coalesceEdges(edges: readonly NeighborEdge[]): NeighborEdgeContr
       if (edge.seenAt > existing.lastSeen) existing.lastSeen = edge.seenAt;
     }
   }
-  return [...byPair.values()];
+  return { contributions: [...byPair.values()], edges: count };
 }
 
 export interface NeighborEdgesBuilderOptions {
@@ -166,12 +176,12 @@ export class NeighborEdgesBuilder {
    */
   build(): number {
     const prefixes = new NodePrefixIndex(this.repository.listNodeKeys());
+    // Streamed and coalesced as read: 50 000 rows with their decoded_json held at once were ~25 MiB of heap.
     const rows = this.repository.observationsForNeighborScan(this.watermark(), this.batchRows);
-    const edges = extractNeighborEdges(rows, prefixes);
-    if (edges.length === 0) return 0;
-    const contributions = coalesceEdges(edges);
+    const { contributions, edges } = coalesceCounting(neighborEdgesOf(rows, prefixes));
+    if (edges === 0) return 0;
     this.timeWrite(() => this.repository.transaction(() => this.repository.upsertNeighborEdges(contributions)));
-    return edges.length;
+    return edges;
   }
 
   /**

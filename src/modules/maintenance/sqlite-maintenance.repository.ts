@@ -152,7 +152,7 @@ export class SqliteMaintenanceRepository implements MaintenanceRepository {
     return value === null || value === undefined ? null : String(value);
   }
 
-  observationsForNeighborScan(afterEpoch: number, limit: number): NeighborScanRow[] {
+  observationsForNeighborScan(afterEpoch: number, limit: number): Iterable<NeighborScanRow> {
     // Observers are joined whatever their `inactive` flag: a soft-deleted observer still heard the packet.
     return this.sql(
       `SELECT t.payload_type AS payloadType,
@@ -167,7 +167,7 @@ export class SqliteMaintenanceRepository implements MaintenanceRepository {
         WHERE o.timestamp > ?
         ORDER BY o.timestamp
         LIMIT ?`,
-    ).all(afterEpoch, limit) as NeighborScanRow[];
+    ).iterate(afterEpoch, limit) as IterableIterator<NeighborScanRow>;
   }
 
   upsertNeighborEdges(edges: readonly NeighborEdgeContribution[]): void {
