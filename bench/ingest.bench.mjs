@@ -9,6 +9,7 @@
 //   clock starts (the service's write path alone: parse, decode, dedup, upserts, commits)
 //   node bench/ingest.bench.mjs --count 200000 --fanout 4 --batch-sizes 500,2000 --repeat 5
 //   node bench/ingest.bench.mjs --modes memory --cpu-prof /tmp/prof   # V8 CPU profile per run
+//   node bench/ingest.bench.mjs --worker-thread false   # ingest.workerThread (default: unset, replay's choice: the worker)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,7 @@ async function runInMemory(config, file) {
 
 async function worker() {
   const [file, dir, batchSize, mode] = [arg('file'), arg('dir'), Number(arg('batch')), arg('mode', 'replay')];
+  const workerThread = { true: true, false: false }[arg('worker-thread', '')];
   const { loadConfig } = require(join(root, 'dist/config/load-config.js'));
   const { runReplay } = require(join(root, 'dist/cli/replay-runner.js'));
   // As the replay command does before it starts.
@@ -92,7 +94,7 @@ async function worker() {
     JSON.stringify({
       dbPath: join(dir, `bench-${batchSize}.db`),
       channelKeysPath: join(shared, 'tools/corpus/channel-rainbow.json'),
-      ingest: { batchSize, flushIntervalMs: 50 },
+      ingest: { batchSize, flushIntervalMs: 50, workerThread },
       ingestBufferSize: mode === 'memory' ? 1_000_000 : 50000,
     }),
   );
@@ -126,7 +128,8 @@ async function main() {
       const runs = [];
       for (let i = 0; i < repeat; i++) {
         const profile = arg('cpu-prof', '') ? ['--cpu-prof', '--cpu-prof-dir', arg('cpu-prof', '')] : [];
-        const r = spawnSync(process.execPath, [...profile, fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch), '--mode', mode], {
+        const workerThread = arg('worker-thread', '') ? ['--worker-thread', arg('worker-thread', '')] : [];
+        const r = spawnSync(process.execPath, [...profile, fileURLToPath(import.meta.url), '--worker', '--file', file, '--dir', dir, '--batch', String(batch), '--mode', mode, ...workerThread], {
           encoding: 'utf8',
           maxBuffer: 1 << 24,
         });

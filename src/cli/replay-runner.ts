@@ -82,9 +82,7 @@ function isBlank(line: Buffer): boolean {
 export async function runReplay(config: AppConfig, file: string, logger: LoggerService | false, hooks: ReplayProgress = {}): Promise<ReplaySummary> {
   const totalBytes = statSync(file).size;
   const launched = process.hrtime.bigint();
-  // A file is read as fast as it can be stored: the worker thread doubles that (unless configured off).
-  const replayConfig: AppConfig = { ...config, ingest: { ...config.ingest, workerThread: config.ingest.workerThread ?? true } };
-  const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(replayConfig), { logger });
+  const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger });
   try {
     await app.init();
     await app.get(DatabaseService).asyncMigrations.whenIdle();

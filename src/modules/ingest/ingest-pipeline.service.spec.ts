@@ -35,4 +35,22 @@ describe('IngestPipelineService log holding', () => {
     expect(String(warn.mock.calls[0][0])).toContain('decode error');
     await h.close();
   });
+
+  it('asks for the worker thread only when ingest.workerThread is true: unset (serve) and false prepare on the writer thread', async () => {
+    const h = await pipelineHarness({});
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // Run from src/, there is no compiled worker script: asking for the worker says so and falls back.
+    const askedForWorker: boolean[] = [];
+    for (const workerThread of [undefined, false, true]) {
+      warn.mockClear();
+      const config = { ...h.config, ingest: { ...(h.config as AppConfig).ingest, workerThread } } as AppConfig;
+      const service = new IngestPipelineService(config, new DecoderService(config), { connection: h.db } as unknown as DatabaseService, new IngestStatsService());
+      service.onModuleInit();
+      askedForWorker.push(warn.mock.calls.some(([line]) => String(line).includes('preparation worker script not found')));
+      expect(service.preparesOffThread).toBe(false);
+      await service.onApplicationShutdown();
+    }
+    expect(askedForWorker).toEqual([false, false, true]);
+    await h.close();
+  });
 });
