@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { main } from './cli/cli';
 
-// `node dist/main.js [--config FILE]` (what `npm start` and the container run) is the serve command.
+// `node dist/main.js [--config FILE]` is the serve command, unbundled and without the launcher's memory
+// settings; `npm start` runs bin/meshcore-ingestor serve (the bundle).
 void main(['serve', ...process.argv.slice(2)]);

@@ -63,4 +63,17 @@ describe('config.example.json', () => {
     expect(config.ingestBufferSize).toBe(defaults.ingestBufferSize);
     expect(config.neighborEdgesMaxAgeDays).toBe(defaults.neighborEdgesMaxAgeDays);
   });
+
+  it("is what the README's block of every key shows, without the comments", () => {
+    const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+    const block = /Every key, with its default[^\n]*\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    expect(block).not.toBeNull();
+    const withoutComments = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(withoutComments);
+      if (typeof value !== 'object' || value === null) return value;
+      return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('_comment')).map(([key, child]) => [key, withoutComments(child)]));
+    };
+    expect(JSON.parse(block![1])).toEqual(withoutComments(JSON.parse(readFileSync(examplePath, 'utf8'))));
+  });
 });
+

@@ -47,41 +47,48 @@ describe('e2e: QoS 1 with a persistent session (issue 5, 7e)', () => {
     await new Promise((r) => setTimeout(r, 1000));
   }
 
-  it('stores every published message exactly once across a crash (SIGKILL) and restart', async () => {
-    // Small batches so the crash lands between commits, not before the first one.
-    const ingest = { batchSize: 50, flushIntervalMs: 5 };
-    const first = await ingestor('e2e-durable-ingestor', ingest);
-    const { messages, done } = await publishBurst('DURABLE');
-    // Kill mid-burst: some rows committed, others in flight or still queued at the broker.
-    await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
-    await first.kill();
-    expect(first.count('observations')).toBeLessThan(messages.length);
-    await done;
+  // serve prepares on the writer's thread by default; the worker thread takes batches ahead of the commit.
+  for (const workerThread of [false, true]) {
+    const mode = workerThread ? 'worker thread' : 'one thread';
 
-    const second = await ingestor('e2e-durable-ingestor', ingest, first.dir);
-    await waitForAll(second, messages.length);
-    expect(second.count('observations')).toBe(messages.length);
-    expect(second.count('transmissions')).toBe(stored.length);
-    const dupes = second.query<{ n: number }>(
-      'SELECT count(*) AS n FROM (SELECT transmission_id, observer_idx, path_json FROM observations GROUP BY 1, 2, 3 HAVING count(*) > 1)',
-    );
-    expect(dupes[0].n).toBe(0);
-  });
+    it(`stores every published message exactly once across a crash (SIGKILL) and restart (${mode})`, async () => {
+      // Small batches so the crash lands between commits, not before the first one.
+      const ingest = { batchSize: 50, flushIntervalMs: 5, workerThread };
+      const first = await ingestor(`e2e-durable-ingestor-${workerThread}`, ingest);
+      const { messages, done } = await publishBurst('DURABLE');
+      // Kill mid-burst: some rows committed, others in flight or still queued at the broker.
+      await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
+      await first.kill();
+      expect(first.count('observations')).toBeLessThan(messages.length);
+      await done;
 
-  it('a graceful stop acknowledges what it stored before disconnecting: after a restart nothing stored is delivered again', async () => {
-    // A short queue: when it stops, most of the burst is still at the broker.
-    const ingest = { batchSize: 50, flushIntervalMs: 5, highWaterMark: 200 };
-    const first = await ingestor('e2e-graceful-ingestor', ingest);
-    const { messages, done } = await publishBurst('GRACE');
-    await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
-    expect(await first.stop()).toBe(0);
-    expect(first.count('observations')).toBeLessThan(messages.length);
-    await done;
+      const second = await ingestor(`e2e-durable-ingestor-${workerThread}`, ingest, first.dir);
+      await waitForAll(second, messages.length);
+      expect(second.count('observations')).toBe(messages.length);
+      expect(second.count('transmissions')).toBe(stored.length);
+      const dupes = second.query<{ n: number }>(
+        'SELECT count(*) AS n FROM (SELECT transmission_id, observer_idx, path_json FROM observations GROUP BY 1, 2, 3 HAVING count(*) > 1)',
+      );
+      expect(dupes[0].n).toBe(0);
+      expect(await second.stop()).toBe(0);
+    });
 
-    const second = await ingestor('e2e-graceful-ingestor', ingest, first.dir);
-    await waitForAll(second, messages.length);
-    expect(second.count('observations')).toBe(messages.length);
-    // Every packet counts once on its observer: a redelivered stored message would count twice.
-    expect(second.query<{ n: number }>('SELECT sum(packet_count) AS n FROM observers')[0].n).toBe(messages.length);
-  });
+    it(`a graceful stop acknowledges what it stored before disconnecting: after a restart nothing stored is delivered again (${mode})`, async () => {
+      // A short queue: when it stops, most of the burst is still at the broker.
+      const ingest = { batchSize: 50, flushIntervalMs: 5, highWaterMark: 200, workerThread };
+      const first = await ingestor(`e2e-graceful-ingestor-${workerThread}`, ingest);
+      const { messages, done } = await publishBurst('GRACE');
+      await first.waitFor(() => first.count('observations') >= 300, 60_000, 'first rows');
+      expect(await first.stop()).toBe(0);
+      expect(first.count('observations')).toBeLessThan(messages.length);
+      await done;
+
+      const second = await ingestor(`e2e-graceful-ingestor-${workerThread}`, ingest, first.dir);
+      await waitForAll(second, messages.length);
+      expect(second.count('observations')).toBe(messages.length);
+      // Every packet counts once on its observer: a redelivered stored message would count twice.
+      expect(second.query<{ n: number }>('SELECT sum(packet_count) AS n FROM observers')[0].n).toBe(messages.length);
+      expect(await second.stop()).toBe(0);
+    });
+  }
 });
