@@ -51,13 +51,16 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
       logger: this.heldLogger,
     });
     this.stage = new PreparationStage({
-      // Unset (serve's default): one thread. The replay command sets it (see runReplay).
+      // Unset (serve's default): one thread. ReplayModule sets it for the replay command.
       useWorker: this.config.ingest.workerThread ?? false,
       workerData: { settings: preparerSettingsOf(this.config), channelKeys: this.decoder.channelKeys, hashRegions: [...this.config.hashRegions] },
       inline: this.pipeline.preparer,
       logger: { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) },
       onWorkerFailure: () => this.stats.add('worker_restarts'),
     });
+    this.logger.log(
+      this.stage.usesWorker ? 'messages are prepared in a worker thread (ingest.workerThread)' : 'messages are prepared on the writer thread (ingest.workerThread: unset or false)',
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
