@@ -26,13 +26,15 @@ const external = [
   'kafkajs',
 ];
 
+const entryPoints = {
+  cli: join(dist, 'cli/cli.js'),
+  // Beside the bundles: the preparation stage starts `preparation.worker.js` from its own folder.
+  'preparation.worker': join(dist, 'modules/ingest/preparation/preparation.worker.js'),
+};
+
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: {
-    cli: join(dist, 'cli/cli.js'),
-    // Beside the bundles: the preparation stage starts `preparation.worker.js` from its own folder.
-    'preparation.worker': join(dist, 'modules/ingest/preparation/preparation.worker.js'),
-  },
+  entryPoints,
   outdir: out,
   bundle: true,
   platform: 'node',
@@ -54,7 +56,7 @@ await build({
 // in validator's locale tables). One such character makes V8 store the whole source as UTF-16,
 // twice the memory. \uXXXX means the same character in a regex or a string; an identity escape
 // (backslash + the character) is replaced whole.
-for (const name of ['cli.js', 'preparation.worker.js']) {
+for (const name of Object.keys(entryPoints).map((entry) => `${entry}.js`)) {
   const file = join(out, name);
   const source = readFileSync(file, 'utf8');
   const ascii = source.replace(/(\\*)([\u0080-\uffff])/g, (_, slashes, c) =>

@@ -59,7 +59,7 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
       onWorkerFailure: () => this.stats.add('worker_restarts'),
     });
     this.logger.log(
-      this.stage.usesWorker ? 'messages are prepared in a worker thread (ingest.workerThread)' : 'messages are prepared on the writer thread (ingest.workerThread: unset or false)',
+      this.stage.usesWorker ? 'messages are prepared in a worker thread (ingest.workerThread)' : 'messages are prepared on the writer thread',
     );
   }
 

@@ -148,44 +148,44 @@ describe('edge extraction (§5.4 step 4)', () => {
   const at = rfc3339(BASE_TS);
 
   it('a zero-hop advert links the originator with the observer that heard it', () => {
-    expect(extractNeighborEdges([row({ observerId: OBSERVER.toUpperCase() })], prefixes)).toEqual([
+    expect([...extractNeighborEdges([row({ observerId: OBSERVER.toUpperCase() })], prefixes)]).toEqual([
       canonicalEdge(ORIGIN, OBSERVER, at),
     ]);
-    expect(extractNeighborEdges([row({ pathJson: '[]', observerId: OBSERVER })], prefixes)).toHaveLength(1);
+    expect([...extractNeighborEdges([row({ pathJson: '[]', observerId: OBSERVER })], prefixes)]).toHaveLength(1);
   });
 
   it('a zero-hop advert needs both ends, and they must differ', () => {
-    expect(extractNeighborEdges([row({ observerId: '' })], prefixes)).toEqual([]);
-    expect(extractNeighborEdges([row({ observerId: ORIGIN })], prefixes)).toEqual([]);
-    expect(extractNeighborEdges([row({ payloadType: 5, observerId: OBSERVER })], prefixes)).toEqual([]);
+    expect([...extractNeighborEdges([row({ observerId: '' })], prefixes)]).toEqual([]);
+    expect([...extractNeighborEdges([row({ observerId: ORIGIN })], prefixes)]).toEqual([]);
+    expect([...extractNeighborEdges([row({ payloadType: 5, observerId: OBSERVER })], prefixes)]).toEqual([]);
   });
 
   it('takes the originator from decoded_json.pubKey when from_pubkey is empty', () => {
     const decodedJson = JSON.stringify({ pubKey: ORIGIN.toUpperCase() });
-    expect(extractNeighborEdges([row({ fromPubkey: '', decodedJson, observerId: OBSERVER })], prefixes)).toEqual([
+    expect([...extractNeighborEdges([row({ fromPubkey: '', decodedJson, observerId: OBSERVER })], prefixes)]).toEqual([
       canonicalEdge(ORIGIN, OBSERVER, at),
     ]);
   });
 
   it('skips a row whose decoded_json is NULL, as the reference does', () => {
-    expect(extractNeighborEdges([row({ decodedJson: null, observerId: OBSERVER })], prefixes)).toEqual([]);
+    expect([...extractNeighborEdges([row({ decodedJson: null, observerId: OBSERVER })], prefixes)]).toEqual([]);
   });
 
   it('links the observer with the last hop for any packet type, the originator with the first hop for adverts', () => {
     const path = JSON.stringify(['BB', 'dd']);
-    expect(extractNeighborEdges([row({ pathJson: path, observerId: OBSERVER })], prefixes)).toEqual([
+    expect([...extractNeighborEdges([row({ pathJson: path, observerId: OBSERVER })], prefixes)]).toEqual([
       canonicalEdge(ORIGIN, HOP, at),
       canonicalEdge(OBSERVER, key('dd'), at),
     ]);
-    expect(extractNeighborEdges([row({ payloadType: 2, pathJson: path, observerId: OBSERVER })], prefixes)).toEqual([
+    expect([...extractNeighborEdges([row({ payloadType: 2, pathJson: path, observerId: OBSERVER })], prefixes)]).toEqual([
       canonicalEdge(OBSERVER, key('dd'), at),
     ]);
   });
 
   it('resolves a hop only when exactly one node has that prefix, and never to the node itself', () => {
-    expect(extractNeighborEdges([row({ pathJson: '["de"]', observerId: OBSERVER })], prefixes)).toEqual([]);
-    expect(extractNeighborEdges([row({ pathJson: '["ee"]', observerId: OBSERVER })], prefixes)).toEqual([]);
-    expect(extractNeighborEdges([row({ fromPubkey: HOP, pathJson: '["bb"]' })], prefixes)).toEqual([]);
+    expect([...extractNeighborEdges([row({ pathJson: '["de"]', observerId: OBSERVER })], prefixes)]).toEqual([]);
+    expect([...extractNeighborEdges([row({ pathJson: '["ee"]', observerId: OBSERVER })], prefixes)]).toEqual([]);
+    expect([...extractNeighborEdges([row({ fromPubkey: HOP, pathJson: '["bb"]' })], prefixes)]).toEqual([]);
   });
 
   it('treats a path_json that is not a list of strings as no hops', () => {
@@ -193,7 +193,7 @@ describe('edge extraction (§5.4 step 4)', () => {
     expect(parsePathHops('{"a":1}')).toEqual([]);
     expect(parsePathHops('[1, 2]')).toEqual([]);
     expect(parsePathHops('["aa", null]')).toEqual(['aa', '']);
-    expect(extractNeighborEdges([row({ pathJson: 'garbage', observerId: OBSERVER })], prefixes)).toEqual([
+    expect([...extractNeighborEdges([row({ pathJson: 'garbage', observerId: OBSERVER })], prefixes)]).toEqual([
       canonicalEdge(ORIGIN, OBSERVER, at),
     ]);
   });
@@ -201,10 +201,13 @@ describe('edge extraction (§5.4 step 4)', () => {
   it('stores each pair in canonical order and sums repeats before upserting', () => {
     expect(canonicalEdge('b', 'a', at)).toEqual({ nodeA: 'a', nodeB: 'b', seenAt: at });
     const later = rfc3339(BASE_TS + 60);
-    expect(coalesceEdges([canonicalEdge('b', 'a', at), canonicalEdge('a', 'b', later), canonicalEdge('c', 'a', at)])).toEqual([
-      { nodeA: 'a', nodeB: 'b', count: 2, lastSeen: later },
-      { nodeA: 'a', nodeB: 'c', count: 1, lastSeen: at },
-    ]);
+    expect(coalesceEdges([canonicalEdge('b', 'a', at), canonicalEdge('a', 'b', later), canonicalEdge('c', 'a', at)])).toEqual({
+      contributions: [
+        { nodeA: 'a', nodeB: 'b', count: 2, lastSeen: later },
+        { nodeA: 'a', nodeB: 'c', count: 1, lastSeen: at },
+      ],
+      edges: 3,
+    });
   });
 
   it('adds to existing rows and keeps the newest last_seen', async () => {

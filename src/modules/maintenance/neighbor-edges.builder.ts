@@ -81,13 +81,11 @@ export function parsePathHops(pathJson: string): string[] {
   return parsed.map((hop: string | null) => hop ?? '');
 }
 
-/** §5.4 step 4: the edges one batch of observations implies, in scan order (duplicates kept). */
-export function extractNeighborEdges(rows: Iterable<NeighborScanRow>, prefixes: NodePrefixIndex): NeighborEdge[] {
-  return [...neighborEdgesOf(rows, prefixes)];
-}
-
-/** extractNeighborEdges one edge at a time, so a build holds only the coalesced pairs, never its rows. */
-export function* neighborEdgesOf(rows: Iterable<NeighborScanRow>, prefixes: NodePrefixIndex): Generator<NeighborEdge> {
+/**
+ * §5.4 step 4: the edges one batch of observations implies, in scan order (duplicates kept). One at a
+ * time, so a build holds only the coalesced pairs, never its rows.
+ */
+export function* extractNeighborEdges(rows: Iterable<NeighborScanRow>, prefixes: NodePrefixIndex): Generator<NeighborEdge> {
   for (const row of rows) {
     // The reference reads decoded_json into a plain string, which fails on NULL and drops the whole row.
     if (row.decodedJson === null) continue;
@@ -116,13 +114,9 @@ export function* neighborEdgesOf(rows: Iterable<NeighborScanRow>, prefixes: Node
 /**
  * Sums repeated pairs (first-seen order, newest time) so a build issues one upsert per pair. The table ends
  * up exactly as with one `count + 1` upsert per edge, which is what the reference's statement amounts to.
+ * `edges` counts what it was given, duplicates included.
  */
-export function coalesceEdges(edges: Iterable<NeighborEdge>): NeighborEdgeContribution[] {
-  return coalesceCounting(edges).contributions;
-}
-
-/** coalesceEdges, also counting the edges it was given (duplicates included). */
-function coalesceCounting(edges: Iterable<NeighborEdge>): { contributions: NeighborEdgeContribution[]; edges: number } {
+export function coalesceEdges(edges: Iterable<NeighborEdge>): { contributions: NeighborEdgeContribution[]; edges: number } {
   const byPair = new Map<string, { nodeA: string; nodeB: string; count: number; lastSeen: string }>();
   let count = 0;
   for (const edge of edges) {
@@ -178,7 +172,7 @@ export class NeighborEdgesBuilder {
     const prefixes = new NodePrefixIndex(this.repository.listNodeKeys());
     // Streamed and coalesced as read: 50 000 rows with their decoded_json held at once were ~25 MiB of heap.
     const rows = this.repository.observationsForNeighborScan(this.watermark(), this.batchRows);
-    const { contributions, edges } = coalesceCounting(neighborEdgesOf(rows, prefixes));
+    const { contributions, edges } = coalesceEdges(extractNeighborEdges(rows, prefixes));
     if (edges === 0) return 0;
     this.timeWrite(() => this.repository.transaction(() => this.repository.upsertNeighborEdges(contributions)));
     return edges;
