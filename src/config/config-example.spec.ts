@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileDto, describeDto, type DtoClass } from './config.schema';
 import { loadConfig } from './load-config';
+import { LEGACY_PERIOD_KEYS, MAINTENANCE_JOB_NAMES, REFERENCE_SCHEDULES } from './maintenance-schedules';
 
 const examplePath = resolve(__dirname, '..', '..', 'config.example.json');
 
@@ -31,22 +32,36 @@ function presentKeyPaths(value: unknown, prefix = '', into = new Set<string>()):
 
 describe('config.example.json', () => {
   it('loads and validates', () => {
-    const { config, notices } = loadConfig({ configPath: examplePath, env: {} });
-    expect(notices).toEqual([]);
+    const { config, notices, warnings } = loadConfig({ configPath: examplePath, env: {} });
+    expect(notices).toEqual(['config: logLevel: parsed but never used by the Go ingestor either; our level is log.level']);
+    expect(warnings).toEqual([]);
     expect(config.mqttSources.map((s) => [s.name, s.broker, s.qos])).toEqual([
       ['local', 'tcp://localhost:1883', 0],
       ['regional', 'ssl://mqtt.example.org:8883', 1],
     ]);
     expect(config.geoFilter?.polygon).toHaveLength(4);
     expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(config.schedules).toEqual(REFERENCE_SCHEDULES);
   });
 
   it('shows every key the ingestor reads', () => {
     const example: unknown = JSON.parse(readFileSync(examplePath, 'utf8'));
     const present = presentKeyPaths(example);
-    const missing = allKeyPaths(ConfigFileDto).filter((path) => !present.has(path));
-    // Bounding-box keys are an alternative to the polygon, documented in the geo_filter comment.
-    const documentedElsewhere = ['geo_filter.latMin', 'geo_filter.latMax', 'geo_filter.lonMin', 'geo_filter.lonMax'];
+    // A schedule key counts as shown when some job shows it: one entry cannot have both every and cron.
+    const shownForSomeJob = (path: string) => {
+      const match = /^schedules\.(\w+)\.(\w+)$/.exec(path);
+      return match !== null && present.has(`schedules.${match[1]}`) && [...present].some((p) => p.endsWith(`.${match[2]}`) && p.startsWith('schedules.'));
+    };
+    const missing = allKeyPaths(ConfigFileDto).filter((path) => !present.has(path) && !shownForSomeJob(path));
+    // Documented in comments: the bounding box (an alternative to the polygon), cron schedules and the old period aliases.
+    const documentedElsewhere = [
+      'geo_filter.latMin',
+      'geo_filter.latMax',
+      'geo_filter.lonMin',
+      'geo_filter.lonMax',
+      ...MAINTENANCE_JOB_NAMES.flatMap((job) => [`schedules.${job}.cron`, `schedules.${job}.timeZone`]),
+      ...Object.keys(LEGACY_PERIOD_KEYS).map((key) => `maintenance.${key}`),
+    ];
     expect(missing.filter((path) => !documentedElsewhere.includes(path))).toEqual([]);
   });
 

@@ -30,13 +30,6 @@ export const CONFIG_DEFAULTS = {
   sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10_000 },
   watchdog: { intervalSec: 60, thresholdSec: 300 },
   log: { format: 'text', level: 'log' },
-  maintenance: {
-    nodeRetentionIntervalMin: 60,
-    dailyJobsIntervalHours: 24,
-    walCheckpointIntervalMin: 60,
-    neighborBuilderIntervalSec: 60,
-    pruneQueueIntervalSec: 15,
-    multibyteIntervalMin: 5,
-    deleteChunkRows: 5000,
-  },
+  // Schedules: REFERENCE_SCHEDULES in maintenance-schedules.ts.
+  maintenance: { deleteChunkRows: 5000 },
 } as const;

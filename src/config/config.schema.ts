@@ -12,6 +12,9 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { getMetadataStorage, IsIn, IsOptional, ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
+import { validateCronExpression } from 'cron';
+import { formatDuration, MAX_TIMER_DELAY_MS, parseDuration } from './duration';
+import { MAINTENANCE_JOB_NAMES } from './maintenance-schedules';
 
 /** A DTO class that plainToInstance can instantiate. */
 export type DtoClass = new () => object;
@@ -45,6 +48,17 @@ export interface DtoShape {
   /** JSON key spellings, in declaration order. */
   readonly properties: readonly string[];
   readonly nested: ReadonlyMap<string, NestedDtoField>;
+  /** Our own blocks where a misspelt key must fail the start instead of being ignored (it would do nothing). */
+  readonly strict: boolean;
+}
+
+const strictClasses = new Set<Function>();
+
+/** Unknown keys inside this block are errors, not warnings. */
+function StrictKeys(): ClassDecorator {
+  return (target) => {
+    strictClasses.add(target);
+  };
 }
 
 const shapeCache = new Map<DtoClass, DtoShape>();
@@ -55,7 +69,7 @@ export function describeDto(dto: DtoClass): DtoShape {
   if (cached) return cached;
   const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
   const properties = [...new Set(metadata.map((entry) => entry.propertyName))];
-  const shape: DtoShape = { properties, nested: nestedFieldsByClass.get(dto) ?? new Map() };
+  const shape: DtoShape = { properties, nested: nestedFieldsByClass.get(dto) ?? new Map(), strict: strictClasses.has(dto) };
   shapeCache.set(dto, shape);
   return shape;
 }
@@ -152,6 +166,98 @@ function IsGoStringList(): PropertyDecorator {
         Array.isArray(args?.value)
           ? `${args.property}[${firstBadIndex(args.value)}] must be a string`
           : `${args?.property} must be an array of strings`,
+    },
+  });
+}
+
+/** What is wrong with a duration string ("30s", "1h30m"; see duration.ts) that must lie in [min, Node's timer limit]. */
+function durationProblem(value: unknown, minMs: number): string | undefined {
+  if (typeof value !== 'string') return 'must be a duration string like "15m" or "1h30m"';
+  const ms = parseDuration(value.trim());
+  if (ms === undefined) return `must be a duration like "30s", "15m", "1h" or "1h30m" (units ms, s, m, h), got ${JSON.stringify(value)}`;
+  if (ms < minMs) return minMs === 0 ? 'must not be negative' : `must be at least ${formatDuration(minMs)}, got ${JSON.stringify(value)}`;
+  if (ms > MAX_TIMER_DELAY_MS) {
+    return `must be at most ${formatDuration(MAX_TIMER_DELAY_MS)} (Node's timer limit, ~24.8 days; use cron for longer), got ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+function IsDurationText(options: { minMs: number }): PropertyDecorator {
+  return ValidateBy({
+    name: 'isDurationText',
+    validator: {
+      validate: (value: unknown) => durationProblem(value, options.minMs) === undefined,
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} ${durationProblem(args?.value, options.minMs)}`,
+    },
+  });
+}
+
+/** The shortest period of `every`: a job that runs more often than once a second is a mistake. */
+export const MIN_SCHEDULE_PERIOD_MS = 1_000;
+
+/**
+ * Exactly one of `every` and `cron` (an entry that only turns a job off may give neither), and a valid
+ * period when `every` is given. Sits on `every` without @IsOptional, which would skip it when `every` is absent.
+ */
+function IsScheduleTiming(): PropertyDecorator {
+  const entryOf = (args?: ValidationArguments) => (args?.object ?? {}) as { every?: unknown; cron?: unknown; enabled?: unknown; timeZone?: unknown };
+  const problem = (args?: ValidationArguments): string | undefined => {
+    const entry = entryOf(args);
+    if (entry.every !== undefined && entry.cron !== undefined) return 'and cron are both set: give exactly one of them';
+    if (entry.every === undefined && entry.cron === undefined) {
+      return entry.enabled === false ? undefined : 'is missing: give exactly one of every (e.g. "1h") or cron (e.g. "30 3 * * *")';
+    }
+    if (entry.every !== undefined && entry.timeZone !== undefined) return 'cannot be combined with timeZone (a time zone only applies to cron)';
+    return entry.every === undefined ? undefined : durationProblem(entry.every, MIN_SCHEDULE_PERIOD_MS);
+  };
+  return ValidateBy({
+    name: 'isScheduleTiming',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) => problem(args) === undefined,
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} ${problem(args)}`,
+    },
+  });
+}
+
+/** A 5-field (minute precision) or 6-field (with seconds) cron expression, as the `cron` package reads it. */
+function IsCronExpression(): PropertyDecorator {
+  const problem = (value: unknown): string | undefined => {
+    if (typeof value !== 'string') return 'must be a cron expression string like "30 3 * * *"';
+    const fields = value.trim().split(/\s+/).filter((field) => field !== '');
+    if (fields.length !== 5 && fields.length !== 6) {
+      return `must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields.length} in ${JSON.stringify(value)}`;
+    }
+    const check = validateCronExpression(fields.join(' '));
+    return check.valid ? undefined : `is not a valid cron expression (${check.error?.message ?? 'rejected'}): ${JSON.stringify(value)}`;
+  };
+  return ValidateBy({
+    name: 'isCronExpression',
+    validator: {
+      validate: (value: unknown) => problem(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} ${problem(args?.value)}`,
+    },
+  });
+}
+
+/** An IANA time zone name that this Node's ICU knows (e.g. "Europe/Berlin", "UTC"). */
+export function isKnownTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+function IsTimeZone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isKnownTimeZone(value),
+      defaultMessage: (args?: ValidationArguments) =>
+        typeof args?.value === 'string'
+          ? `${args.property} is not a known IANA time zone (e.g. "Europe/Berlin", "UTC"): ${JSON.stringify(args.value)}`
+          : `${args?.property} must be a string`,
     },
   });
 }
@@ -320,6 +426,8 @@ export class DbFileDto {
 export class HttpFileDto {
   @IsOptional() @IsGoInt({ min: 0, max: 65535 }) port?: number;
   @IsOptional() @IsNonBlankString() host?: string;
+  // Blank = unset, so a template can carry the key.
+  @IsOptional() @IsGoString() adminToken?: string;
 }
 
 export class IngestFileDto {
@@ -364,6 +472,37 @@ export class MaintenanceFileDto {
   @IsOptional() @IsGoInt({ min: 1, max: MAX_DELETE_CHUNK_ROWS }) deleteChunkRows?: number;
 }
 
+/** One `schedules.<job>` entry. */
+@StrictKeys()
+export class JobScheduleFileDto {
+  @IsOptional() @IsGoBool() enabled?: boolean;
+  @IsScheduleTiming() every?: string;
+  @IsOptional() @IsCronExpression() cron?: string;
+  @IsOptional() @IsTimeZone() timeZone?: string;
+  @IsOptional() @IsDurationText({ minMs: 0 }) initialDelay?: string;
+}
+
+/** `schedules`: one optional entry per periodic job (names in maintenance-schedules.ts). */
+@StrictKeys()
+export class SchedulesFileDto {
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) nodeRetention?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) observerRetention?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) metricsRetention?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) packetRetention?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) clientRxRetention?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) walCheckpoint?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) neighborPrune?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) pruneQueue?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) multibytePersist?: JobScheduleFileDto;
+  @IsOptional() @NestedDto(() => JobScheduleFileDto) neighborBuilder?: JobScheduleFileDto;
+}
+
+// The DTO's properties and the job list must be the same set (a job without a key could not be scheduled).
+{
+  const declared = [...new Set(getMetadataStorage().getTargetValidationMetadatas(SchedulesFileDto, '', true, false).map((m) => m.propertyName))];
+  if (declared.join() !== MAINTENANCE_JOB_NAMES.join()) throw new Error(`SchedulesFileDto (${declared.join()}) differs from MAINTENANCE_JOB_NAMES`);
+}
+
 /** The whole file. Every key is optional: a missing or empty file means "all defaults". */
 export class ConfigFileDto {
   @IsOptional() @IsGoString() dbPath?: string;
@@ -395,4 +534,5 @@ export class ConfigFileDto {
   @IsOptional() @NestedDto(() => WatchdogFileDto) watchdog?: WatchdogFileDto;
   @IsOptional() @NestedDto(() => LogFileDto) log?: LogFileDto;
   @IsOptional() @NestedDto(() => MaintenanceFileDto) maintenance?: MaintenanceFileDto;
+  @IsOptional() @NestedDto(() => SchedulesFileDto) schedules?: SchedulesFileDto;
 }

@@ -1,3 +1,4 @@
+import type { MaintenanceJobName } from './maintenance-schedules';
 /**
  * The validated, read-only configuration every module injects (token APP_CONFIG).
  * Built once at start-up by loadConfig(); field meanings follow ingestor-spec §1.
@@ -86,7 +87,12 @@ export interface AppConfig {
   readonly slowWriterMs: number;
 
   // ---- blocks of our own (not read by CoreScope) ----
-  readonly http: { readonly port: number; readonly host: string };
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    /** Bearer token of the admin routes (POST /api/maintenance/…); env INGESTOR_ADMIN_TOKEN wins. Unset = routes off. */
+    readonly adminToken?: string;
+  };
   /**
    * Group commit of the single writer: flush at batchSize messages or flushIntervalMs, whichever
    * first. Once writing, MQTT reads pause while highWaterMark messages are queued (the broker
@@ -107,8 +113,23 @@ export interface AppConfig {
   /** Stall watchdog (ingestor-spec §2.6). */
   readonly watchdog: { readonly intervalSec: number; readonly thresholdSec: number };
   readonly log: { readonly format: 'text' | 'json'; readonly level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
-  /** Periods of the maintenance schedules (ingestor-spec §5.1) and the size of one delete transaction. */
+  /** The size of one delete transaction of the retention jobs. */
   readonly maintenance: MaintenanceConfig;
+  /** When each periodic maintenance job runs (defaults: ingestor-spec §5.1). */
+  readonly schedules: Readonly<Record<MaintenanceJobName, JobSchedule>>;
+}
+
+/** How a job's runs are spaced: a fixed period from when the schedules start, or a cron expression. */
+export type ScheduleTiming =
+  | { readonly kind: 'every'; readonly everyMs: number }
+  | { readonly kind: 'cron'; readonly cron: string; readonly timeZone?: string };
+
+export interface JobSchedule {
+  /** false: no timers (the job can still be run through the admin route). */
+  readonly enabled: boolean;
+  readonly timing: ScheduleTiming;
+  /** An extra first run this long after the schedules start; null = the first run is the first tick. */
+  readonly initialDelayMs: number | null;
 }
 
 export interface SqliteTuning {
@@ -118,19 +139,7 @@ export interface SqliteTuning {
   readonly walAutocheckpointPages: number;
 }
 
-/**
- * Defaults are the reference's fixed periods. The first-run staggers (30 s, 90 s, 2 min, 4 min) are not
- * configurable: they only spread the first runs apart after start-up.
- */
 export interface MaintenanceConfig {
-  /** MoveStaleNodes + incremental vacuum. */
-  readonly nodeRetentionIntervalMin: number;
-  /** Observer, metrics/dropped-packet, packet, client-RX and neighbor-edge retention. */
-  readonly dailyJobsIntervalHours: number;
-  readonly walCheckpointIntervalMin: number;
-  readonly neighborBuilderIntervalSec: number;
-  readonly pruneQueueIntervalSec: number;
-  readonly multibyteIntervalMin: number;
   /** Rows deleted per transaction by the retention prunes; the event loop runs between transactions. */
   readonly deleteChunkRows: number;
 }

@@ -6,6 +6,7 @@ import { secretMasker } from '../common/masking/mask-broker-url';
 import { ConfigError } from './config.errors';
 import type { AppConfig } from './config.types';
 import { loadConfig, type LoadedConfig } from './load-config';
+import { REFERENCE_SCHEDULES } from './maintenance-schedules';
 
 let dir: string;
 
@@ -99,15 +100,8 @@ describe('reading the file (§1.1)', () => {
       sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
       log: { format: 'text', level: 'log' },
-      maintenance: {
-        nodeRetentionIntervalMin: 60,
-        dailyJobsIntervalHours: 24,
-        walCheckpointIntervalMin: 60,
-        neighborBuilderIntervalSec: 60,
-        pruneQueueIntervalSec: 15,
-        multibyteIntervalMin: 5,
-        deleteChunkRows: 5000,
-      },
+      maintenance: { deleteChunkRows: 5000 },
+      schedules: REFERENCE_SCHEDULES,
     } satisfies AppConfig);
   });
 
@@ -597,16 +591,42 @@ describe('Go-like JSON decoding (§1.1)', () => {
     expect(merged.retention).toMatchObject({ nodeDays: 3, metricsDays: 9 });
   });
 
-  it('ignores unknown keys at every level', () => {
-    const config = loadFile({
+  it('ignores unknown keys at every level, naming each in one warning line', () => {
+    const { config, warnings } = load({
       somethingElse: { deeply: ['nested'] },
       retention: { nodeDays: 2, _comment: 'x', unknownDays: 'not even a number' },
       mqttSources: [source({ extra: { a: 1 } })],
       http: { port: 81, tls: true },
+      _comment_top: 'comments are not keys',
     });
     expect(config.retention.nodeDays).toBe(2);
     expect(config.http.port).toBe(81);
     expect(config.mqttSources[0]).not.toHaveProperty('extra');
+    expect(warnings).toEqual([
+      'config: unknown keys ignored (misspelt? they change nothing): somethingElse, retention.unknownDays, mqttSources[0].extra, http.tls',
+    ]);
+  });
+
+  it('lists the CoreScope server’s keys and the keys read without effect apart from unknown ones', () => {
+    const { warnings, notices } = load({
+      port: 3000,
+      apiKey: 'server-secret',
+      branding: { siteName: 'x' },
+      neighborGraph: { maxAgeDays: 5 },
+      db: { vacuumOnStartup: false, load: { chunkSize: 1 } },
+      logLevel: 'info',
+      schedule: { walCheckpoint: { every: '1h' } },
+    });
+    expect(warnings).toEqual(['config: unknown keys ignored (misspelt? they change nothing): schedule']);
+    expect(notices).toContain(
+      'config: CoreScope server keys, not used by the ingestor: port, apiKey, branding, neighborGraph, db.load; ' +
+        'logLevel: parsed but never used by the Go ingestor either; our level is log.level',
+    );
+    expect(notices.join('\n')).not.toContain('server-secret');
+  });
+
+  it('has no warning for a file with only known keys', () => {
+    expect(load({ dbPath: 'x.db', retention: { nodeDays: 3 } }).warnings).toEqual([]);
   });
 
   it('treats null as "absent"', () => {
@@ -701,18 +721,10 @@ describe('our own keys', () => {
       sqlite: { cacheSizeMiB: 64, walAutocheckpointPages: 2000 },
       watchdog: { intervalSec: 15, thresholdSec: 120.5 },
       log: { format: 'json', level: 'debug' },
-      maintenance: { nodeRetentionIntervalMin: 30, deleteChunkRows: 250 },
+      maintenance: { deleteChunkRows: 250 },
     });
     expect(config.http).toEqual({ port: 9100, host: '127.0.0.1' });
-    expect(config.maintenance).toEqual({
-      nodeRetentionIntervalMin: 30,
-      dailyJobsIntervalHours: 24,
-      walCheckpointIntervalMin: 60,
-      neighborBuilderIntervalSec: 60,
-      pruneQueueIntervalSec: 15,
-      multibyteIntervalMin: 5,
-      deleteChunkRows: 250,
-    });
+    expect(config.maintenance).toEqual({ deleteChunkRows: 250 });
     expect(config.ingest).toEqual({ batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000, workerThread: false });
     expect(config.sqlite).toEqual({ cacheSizeMiB: 64, walAutocheckpointPages: 2000 });
     expect(config.watchdog).toEqual({ intervalSec: 15, thresholdSec: 120.5 });

@@ -17,9 +17,15 @@ import { CONFIG_DEFAULTS } from './config.defaults';
 import { ConfigError, configValueError } from './config.errors';
 import { ConfigFileDto, type GeoFilterFileDto, type MqttSourceFileDto } from './config.schema';
 import type { AppConfig, GeoFilterConfig, MqttSourceConfig } from './config.types';
+import { isCoreScopeServerKey, READ_BUT_UNUSED } from './corescope-keys';
 import { deepFreeze } from './deep-freeze';
+import { parseDuration } from './duration';
 import { decodeLikeGo } from './go-json-decoder';
 import { parseJsonWithPosition } from './json-syntax';
+import { resolveSchedules, type LegacyPeriodKey } from './maintenance-schedules';
+
+/** Env override of http.adminToken (a secret is easier to keep out of a file that is shared with the server). */
+export const ADMIN_TOKEN_ENV = 'INGESTOR_ADMIN_TOKEN';
 
 export interface LoadConfigOptions {
   /** As given on the command line; relative paths resolve against `cwd`. Default `config.json`. */
@@ -35,6 +41,8 @@ export interface LoadedConfig {
   readonly config: AppConfig;
   /** Lines to log at start-up, in order (e.g. the zero-config and default-broker notices). */
   readonly notices: string[];
+  /** Lines to log as warnings at start-up (unknown keys). */
+  readonly warnings: string[];
 }
 
 /** Loads and validates the configuration. Throws ConfigError (one-line message) when it is unusable. */
@@ -44,15 +52,37 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const givenPath = options.configPath ?? CONFIG_DEFAULTS.configFileName;
   const configPath = path.resolve(cwd, givenPath);
   const notices: string[] = [];
+  const warnings: string[] = [];
 
   const text = readConfigText(configPath, givenPath);
   if (text === undefined) notices.push(`config file ${givenPath} not found, using sensible defaults`);
-  const file = text === undefined ? new ConfigFileDto() : parseConfigFile(text, givenPath);
+  const droppedKeys: string[] = [];
+  const file = text === undefined ? new ConfigFileDto() : parseConfigFile(text, givenPath, droppedKeys);
+  reportIgnoredKeys(file, droppedKeys, { notices, warnings });
 
   const config = resolveAppConfig(file, { configPath, configFileFound: text !== undefined, env, notices });
   registerSecrets(file, config);
   deepFreeze(config);
-  return { config, notices };
+  return { config, notices, warnings };
+}
+
+/**
+ * One line for the keys nobody reads (most likely typos: they do nothing), one for the CoreScope server's
+ * keys and the ones read without effect, which are expected in a shared CoreScope config.json.
+ */
+function reportIgnoredKeys(file: ConfigFileDto, droppedKeys: readonly string[], out: { notices: string[]; warnings: string[] }): void {
+  const unknown = droppedKeys.filter((key) => !isCoreScopeServerKey(key));
+  const server = droppedKeys.filter((key) => isCoreScopeServerKey(key));
+  const unused = Object.keys(READ_BUT_UNUSED).filter((key) => (file as Record<string, unknown>)[key] !== undefined);
+  if (unknown.length > 0) {
+    out.warnings.push(`config: unknown keys ignored (misspelt? they change nothing): ${unknown.join(', ')}`);
+  }
+  if (server.length > 0 || unused.length > 0) {
+    const parts = [];
+    if (server.length > 0) parts.push(`CoreScope server keys, not used by the ingestor: ${server.join(', ')}`);
+    for (const key of unused) parts.push(`${key}: ${READ_BUT_UNUSED[key]}`);
+    out.notices.push(`config: ${parts.join('; ')}`);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -73,7 +103,7 @@ function readConfigText(configPath: string, givenPath: string): string | undefin
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function parseConfigFile(text: string, givenPath: string): ConfigFileDto {
+function parseConfigFile(text: string, givenPath: string, droppedKeys: string[]): ConfigFileDto {
   let raw: unknown;
   try {
     raw = parseJsonWithPosition(text);
@@ -85,7 +115,7 @@ function parseConfigFile(text: string, givenPath: string): ConfigFileDto {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`config: parsing ${givenPath}: the top level must be a JSON object`);
   }
-  const decoded = decodeLikeGo(raw, ConfigFileDto);
+  const decoded = decodeLikeGo(raw, ConfigFileDto, '', droppedKeys);
   const dto = plainToInstance(ConfigFileDto, decoded);
   const violation = firstViolation(validateSync(dto, { stopAtFirstError: true, forbidUnknownValues: true }));
   if (violation) throw configValueError(violation.keyPath, violation.problem);
@@ -235,6 +265,7 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
     http: {
       port: resolveHttpPort(env.PORT) ?? file.http?.port ?? CONFIG_DEFAULTS.http.port,
       host: file.http?.host ?? CONFIG_DEFAULTS.http.host,
+      ...resolveAdminToken(env[ADMIN_TOKEN_ENV], file.http?.adminToken),
     },
     ingest: {
       batchSize: file.ingest?.batchSize ?? CONFIG_DEFAULTS.ingest.batchSize,
@@ -254,9 +285,29 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
       format: file.log?.format ?? CONFIG_DEFAULTS.log.format,
       level: file.log?.level ?? CONFIG_DEFAULTS.log.level,
     },
-    maintenance: { ...CONFIG_DEFAULTS.maintenance, ...definedOnly(file.maintenance) },
+    maintenance: { deleteChunkRows: file.maintenance?.deleteChunkRows ?? CONFIG_DEFAULTS.maintenance.deleteChunkRows },
+    schedules: resolveSchedules(
+      {
+        schedules: definedOnly(file.schedules),
+        legacyPeriods: legacyPeriodsOf(file),
+        // Validated already: every duration string parses.
+        parseDuration: (text) => parseDuration(text.trim()) ?? Number.NaN,
+      },
+      context.notices,
+    ),
   };
   return config;
+}
+
+function legacyPeriodsOf(file: ConfigFileDto): Partial<Record<LegacyPeriodKey, number>> {
+  const { deleteChunkRows: _chunkRows, ...periods } = definedOnly(file.maintenance);
+  return periods;
+}
+
+/** An env value that is empty or blank means "not set", like the other env overrides. */
+function resolveAdminToken(fromEnv: string | undefined, fromFile: string | undefined): { adminToken?: string } {
+  const token = fromEnv?.trim() ? fromEnv.trim() : fromFile?.trim();
+  return token ? { adminToken: token } : {};
 }
 
 /** §1.3 steps 2, 5, 6 (DB_PATH, step 3–4, is handled by the caller). */
@@ -403,4 +454,6 @@ function registerSecrets(file: ConfigFileDto, config: AppConfig): void {
     for (const secret of passwordInUrl(source.broker ?? '')) secretMasker.register(secret);
   }
   if (file.mqtt?.broker) for (const secret of passwordInUrl(file.mqtt.broker)) secretMasker.register(secret);
+  secretMasker.register(file.http?.adminToken);
+  secretMasker.register(config.http.adminToken);
 }

@@ -34,7 +34,7 @@ export class HealthController {
   private databaseCheck() {
     const indicator = this.indicators.check('database');
     try {
-      this.database.connection.prepare('SELECT 1').get();
+      this.database.ping();
       return indicator.up();
     } catch (err) {
       return indicator.down({ error: (err as Error).message });

@@ -11,7 +11,8 @@ import type { AppConfig } from '../../config/config.types';
 import { DatabaseService } from '../persistence/database.service';
 import { openPlain } from '../persistence/testing/persistence-test-helpers';
 import { MaintenanceModule } from './maintenance.module';
-import { MAINTENANCE_STAGGER_MS, MaintenanceService } from './maintenance.service';
+import { REFERENCE_SCHEDULES } from '../../config/maintenance-schedules';
+import { MaintenanceService } from './maintenance.service';
 import { multibyteSnapshotPath } from './multibyte-capability.persister';
 import { pruneRequestDirectory } from './prune-request.queue';
 import {
@@ -183,29 +184,30 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
   }
 
   const BASE_INTERVALS = [
-    'maintenance:node-retention',
-    'maintenance:observer-retention',
-    'maintenance:metrics-retention',
-    'maintenance:wal-checkpoint',
-    'maintenance:neighbor-prune',
-    'maintenance:prune-queue',
-    'maintenance:multibyte-persist',
+    'maintenance:nodeRetention',
+    'maintenance:observerRetention',
+    'maintenance:metricsRetention',
+    'maintenance:walCheckpoint',
+    'maintenance:neighborPrune',
+    'maintenance:pruneQueue',
+    'maintenance:multibytePersist',
+    'maintenance:neighborBuilder',
   ];
   const FIRST_RUNS = [
-    'maintenance:observer-retention:first-run',
-    'maintenance:wal-checkpoint:first-run',
-    'maintenance:neighbor-prune:first-run',
-    'maintenance:multibyte-persist:first-run',
+    'maintenance:observerRetention:initial',
+    'maintenance:walCheckpoint:initial',
+    'maintenance:neighborPrune:initial',
+    'maintenance:multibytePersist:initial',
   ];
+  const stagger = (job: keyof typeof REFERENCE_SCHEDULES) => REFERENCE_SCHEDULES[job].initialDelayMs ?? 0;
 
-  it('registers the reference’s jobs with the SchedulerRegistry; the builder ticks start after its warm-up', async () => {
+  it('registers the reference’s jobs with the SchedulerRegistry; the builder warms up first', async () => {
     const { service, registry, lines } = await scheduledService();
     service.startSchedules();
     expect(registry.getIntervals()).toEqual(BASE_INTERVALS);
     expect(registry.getTimeouts()).toEqual(FIRST_RUNS);
 
     await turns();
-    expect(registry.getIntervals()).toEqual([...BASE_INTERVALS, 'maintenance:neighbor-builder']);
     expect(lines).toContain('[db] WAL checkpoint scheduled every 1h');
     expect(lines).toContain('[neighbor-prune] auto-prune enabled: edges older than 5 days');
     expect(lines).toContain('[multibyte-persist] enabled (interval=5m)');
@@ -225,8 +227,8 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
     service.startSchedules();
     expect(registry.getIntervals()).toEqual([
       ...BASE_INTERVALS.slice(0, 3),
-      'maintenance:packet-retention',
-      'maintenance:client-rx-retention',
+      'maintenance:packetRetention',
+      'maintenance:clientRxRetention',
       ...BASE_INTERVALS.slice(3),
     ]);
     expect(lines).toContain('[prune] auto-prune enabled: packets older than 3 days will be removed daily');
@@ -236,9 +238,8 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
 
   it('runs each job on its stagger and period, and nothing after stop', async () => {
     const { service, db } = await scheduledService({
-      maintenance: { ...testConfig().maintenance, nodeRetentionIntervalMin: 30 },
+      schedules: { ...testConfig().schedules, nodeRetention: { enabled: true, timing: { kind: 'every', everyMs: 30 * MINUTE }, initialDelayMs: null } },
     });
-    const stagger = MAINTENANCE_STAGGER_MS;
     insertObserver(db, { id: 'stale', lastSeen: daysAgo(20) });
     service.startSchedules();
     await turns();
@@ -251,7 +252,7 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
 
     // Observer retention: 90 s stagger (already passed at 30 min).
     expect(countRows(db, 'observers', 'inactive = 1')).toBe(1);
-    expect(stagger.observerRetention).toBe(90_000);
+    expect(stagger('observerRetention')).toBe(90_000);
 
     await service.stopSchedules();
     insertNode(db, { publicKey: 'n2', lastSeen: daysAgo(10) });
@@ -269,13 +270,13 @@ describe('startSchedules / stopSchedules (§5.1)', () => {
     service.startSchedules();
     await turns();
 
-    await vi.advanceTimersByTimeAsync(MAINTENANCE_STAGGER_MS.observerRetention - 1);
+    await vi.advanceTimersByTimeAsync(stagger('observerRetention') - 1);
     expect(countRows(db, 'observers', 'inactive = 1')).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(countRows(db, 'observers', 'inactive = 1')).toBe(1);
 
     expect(countRows(db, 'nodes', 'multibyte_sup = 2')).toBe(0);
-    await vi.advanceTimersByTimeAsync(MAINTENANCE_STAGGER_MS.multibytePersist - MAINTENANCE_STAGGER_MS.observerRetention - 1);
+    await vi.advanceTimersByTimeAsync(stagger('multibytePersist') - stagger('observerRetention') - 1);
     await turns();
     expect(countRows(db, 'nodes', 'multibyte_sup = 2')).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
@@ -333,7 +334,7 @@ describe('Nest wiring', () => {
     service.runStartupJobs();
     service.startSchedules();
     await turns();
-    expect(registry.getIntervals()).toContain('maintenance:neighbor-builder');
+    expect(registry.getIntervals()).toContain('maintenance:neighborBuilder');
 
     const stop = vi.spyOn(service, 'stopSchedules');
     await moduleRef.close();

@@ -1,18 +1,30 @@
 import { performance } from 'node:perf_hooks';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, type AppConfig } from '../../config/config.types';
+import { formatDuration } from '../../config/duration';
+import { APP_CONFIG, type AppConfig, type JobSchedule } from '../../config/config.types';
+import { describeSchedule, MAINTENANCE_JOB_NAMES, type MaintenanceJobName } from '../../config/maintenance-schedules';
 import { DatabaseService } from '../persistence/database.service';
+import type { MaintenanceRepository } from '../persistence/repositories/maintenance.repository';
+import type { WriterPerf } from '../persistence/writer/writer-perf';
 import { JobStoppedError, runToCompletion, runYielding, type ChunkedJob } from './chunked-job.runner';
 import { formatGoDuration } from './go-time-text';
-import { MaintenanceScheduler, type JobContext } from './maintenance.scheduler';
+import {
+  LoggedJobError,
+  MaintenanceScheduler,
+  isActive,
+  type EffectiveSchedule,
+  type JobBody,
+  type JobContext,
+  type JobStatus,
+  type RunRequestOutcome,
+  type SchedulerListener,
+} from './maintenance.scheduler';
 import { MultibyteCapabilityPersister, multibyteSnapshotPath } from './multibyte-capability.persister';
 import { NeighborEdgesBuilder } from './neighbor-edges.builder';
 import { oneLineError } from './one-line-error';
 import { PruneRequestQueue, pruneRequestDirectory } from './prune-request.queue';
-import { RetentionJobs } from './retention.jobs';
-import { SlowWriterLog } from './slow-writer.log';
-import { SqliteMaintenanceRepository } from './sqlite-maintenance.repository';
+import { RetentionJobs, type RowTally } from './retention.jobs';
 
 /** Injection token for the wall clock of the retention cutoffs (tests pin it). */
 export const MAINTENANCE_CLOCK = Symbol('MAINTENANCE_CLOCK');
@@ -21,34 +33,9 @@ export interface MaintenanceClock {
   now(): number;
 }
 
-const SECOND_MS = 1_000;
-const MINUTE_MS = 60 * SECOND_MS;
-const HOUR_MS = 60 * MINUTE_MS;
-
-/** First-run staggers of the reference (ingestor-spec §5.1): they only spread the first runs apart. */
-export const MAINTENANCE_STAGGER_MS = {
-  observerRetention: 90 * SECOND_MS,
-  walCheckpoint: 30 * SECOND_MS,
-  neighborPrune: 4 * MINUTE_MS,
-  multibytePersist: 2 * MINUTE_MS,
-} as const;
-
 /** A build slower than this is reported as a possible regression of CoreScope #1339. */
-const NEIGHBOR_SLOW_TICK_MS = 5 * SECOND_MS;
-
-/** Job names (registry names are `maintenance:<name>`). */
-export const MAINTENANCE_JOBS = {
-  nodeRetention: 'node-retention',
-  observerRetention: 'observer-retention',
-  metricsRetention: 'metrics-retention',
-  packetRetention: 'packet-retention',
-  clientRxRetention: 'client-rx-retention',
-  walCheckpoint: 'wal-checkpoint',
-  neighborPrune: 'neighbor-prune',
-  pruneQueue: 'prune-queue',
-  multibytePersist: 'multibyte-persist',
-  neighborBuilder: 'neighbor-builder',
-} as const;
+const NEIGHBOR_SLOW_TICK_MS = 5_000;
+const DAY_MS = 86_400_000;
 
 interface MaintenanceParts {
   readonly jobs: RetentionJobs;
@@ -57,33 +44,51 @@ interface MaintenanceParts {
   readonly pruneQueue: PruneRequestQueue;
 }
 
-/** 1h, 24h, 15s: how the reference's start-up lines print its fixed periods. */
-function formatPeriod(ms: number): string {
-  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
-  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
-  return `${ms / SECOND_MS}s`;
+/** Config keys a job's work reads at run time: a reload changes them without new timers. */
+export const LIVE_JOB_KEYS = ['retention', 'neighborEdgesMaxAgeDays', 'maintenance.deleteChunkRows', 'db.incrementalVacuumPages'] as const;
+
+/** "daily", "every 12h", "at 30 3 * * * (Europe/Berlin)": how start-up lines name a schedule. */
+function describeWhen(schedule: JobSchedule): string {
+  const { timing } = schedule;
+  if (timing.kind === 'every') return timing.everyMs === DAY_MS ? 'daily' : `every ${formatDuration(timing.everyMs)}`;
+  return `at "${timing.cron}"${timing.timeZone ? ` (${timing.timeZone})` : ''}`;
 }
 
 /**
  * Database maintenance of ingestor-spec §5: the synchronous start-up jobs (§7.1 steps 7, 9, 14) and the
- * schedules of §5.1, created from the validated config once the write path is open (§7.1 step 17).
- * Everything writes through the one connection, one short transaction at a time.
+ * periodic jobs of §5.1 on the schedules of the `schedules` config block, created once the write path is open
+ * (§7.1 step 17). Every job writes through the one connection, one short transaction at a time, and reports
+ * its waits and holds on the writer (WriterPerf). A reload (applyConfig) re-registers only changed schedules;
+ * the job parameters (retention days, chunk size) are read at each run, so they change with it.
  */
 @Injectable()
 export class MaintenanceService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Maintenance');
   private readonly clock: MaintenanceClock;
   private built?: MaintenanceParts;
-  private scheduler?: MaintenanceScheduler;
+  private readonly scheduler: MaintenanceScheduler;
+  private schedulesStarted = false;
+  private neighborEdgesWarm = false;
   private readonly neighborGraphListeners: Array<() => void> = [];
+  /** The config the jobs read: the start-up one until a reload replaces it. */
+  private current: AppConfig;
 
   constructor(
     private readonly database: DatabaseService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly registry: SchedulerRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+    registry: SchedulerRegistry,
     @Optional() @Inject(MAINTENANCE_CLOCK) clock?: MaintenanceClock,
   ) {
     this.clock = clock ?? { now: () => Date.now() };
+    this.current = config;
+    this.scheduler = new MaintenanceScheduler(registry, {
+      reportError: (name, error) => this.logger.error(`[maintenance] ${name} failed: ${oneLineError(error)}`),
+      reportSkip: (name) => this.logger.debug(`[maintenance] ${name} still running; skipped this run`),
+      now: () => Date.now(),
+    });
+    for (const name of MAINTENANCE_JOB_NAMES) {
+      this.scheduler.define({ name, run: this.bodyOf(name) }, this.effectiveSchedule(name, config));
+    }
   }
 
   /**
@@ -94,6 +99,11 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     this.neighborGraphListeners.push(listener);
   }
 
+  /** Run outcomes and skipped ticks, for metrics. */
+  listen(listener: SchedulerListener): void {
+    this.scheduler.listen(listener);
+  }
+
   /**
    * Start-up maintenance, synchronously and in the reference's order, before the ingest writer starts: soft-delete
    * blacklisted observers, auto_vacuum check (optional one-time VACUUM), then the retention jobs and one
@@ -102,9 +112,9 @@ export class MaintenanceService implements BeforeApplicationShutdown {
    */
   runStartupJobs(): void {
     const { jobs } = this.parts;
-    const { retention } = this.config;
-    this.runStartupStep('observer blacklist', () => jobs.softDeleteBlacklistedObservers(this.config.observerBlacklist));
-    this.runStartupStep('auto-vacuum check', () => jobs.checkAutoVacuum(this.config.db.vacuumOnStartup));
+    const { retention, observerBlacklist, db } = this.current;
+    this.runStartupStep('observer blacklist', () => jobs.softDeleteBlacklistedObservers(observerBlacklist));
+    this.runStartupStep('auto-vacuum check', () => jobs.checkAutoVacuum(db.vacuumOnStartup));
     this.runStartupStep('MoveStaleNodes', () => jobs.moveStaleNodes(retention.nodeDays));
     this.runStartupStep('RemoveStaleObservers', () => jobs.removeStaleObservers(retention.observerDays));
     this.runStartupStep('PruneOldMetrics', () => runToCompletion(jobs.pruneOldMetrics(retention.metricsDays)));
@@ -121,122 +131,172 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Registers the periodic jobs of §5.1 with the SchedulerRegistry, in the reference's order. Idempotent.
+   * Arms the periodic jobs of §5.1 on their configured schedules. Idempotent.
    *
    * Unlike the reference, the neighbor-edge warm-up does not block the caller: a first build on a large database
-   * can take minutes, and here that would freeze the event loop (MQTT keepalives, the ingest writer). It runs as
-   * the first run of the neighbor-builder job instead, yielding between builds; the 60 s ticks start after it.
+   * can take minutes, and here that would freeze the event loop (MQTT keepalives, the ingest writer). It is the
+   * neighbor builder's first run instead (initial delay 0 by default), yielding between builds; ticks that find
+   * it still running are skipped.
    */
   startSchedules(): void {
-    if (this.scheduler) return;
-    const scheduler = new MaintenanceScheduler(
-      this.registry,
-      (name, error) => this.logger.error(`[maintenance] ${name} failed: ${oneLineError(error)}`),
-      (name) => this.logger.debug(`[maintenance] ${name} still running; skipped this run`),
-    );
-    this.scheduler = scheduler;
-    const { jobs, multibytePersister, pruneQueue } = this.parts;
-    const { retention, maintenance } = this.config;
-    const dailyMs = maintenance.dailyJobsIntervalHours * HOUR_MS;
-    const log = (line: string) => this.logger.log(line);
+    if (this.schedulesStarted) return;
+    this.schedulesStarted = true;
+    this.logScheduleLines(this.current);
+    this.scheduler.start();
+  }
 
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.nodeRetention,
-      periodMs: maintenance.nodeRetentionIntervalMin * MINUTE_MS,
-      run: () => {
-        jobs.moveStaleNodes(retention.nodeDays);
-        jobs.runIncrementalVacuum();
-      },
-    });
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.observerRetention,
-      periodMs: dailyMs,
-      firstRunAfterMs: MAINTENANCE_STAGGER_MS.observerRetention,
-      run: () => {
-        jobs.removeStaleObservers(retention.observerDays);
-        jobs.runIncrementalVacuum();
-      },
-    });
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.metricsRetention,
-      periodMs: dailyMs,
-      run: async (context) => {
-        await this.drive(jobs.pruneOldMetrics(retention.metricsDays), context);
-        await this.drive(jobs.pruneDroppedPackets(retention.metricsDays), context);
-        jobs.runIncrementalVacuum();
-      },
-    });
-    if (retention.packetDays > 0) {
-      scheduler.schedule({
-        name: MAINTENANCE_JOBS.packetRetention,
-        periodMs: dailyMs,
-        run: async (context) => {
-          if ((await this.drive(jobs.pruneOldPackets(retention.packetDays), context)) > 0) jobs.runIncrementalVacuum();
-        },
-      });
-      log(`[prune] auto-prune enabled: packets older than ${retention.packetDays} days will be removed daily`);
+  /**
+   * Takes a reloaded config: job parameters at once, new timers for the jobs whose schedule changed (runs in
+   * flight are left alone). Returns the names of the jobs that were rescheduled.
+   */
+  applyConfig(next: AppConfig): MaintenanceJobName[] {
+    this.current = next;
+    const rescheduled: MaintenanceJobName[] = [];
+    for (const name of MAINTENANCE_JOB_NAMES) {
+      if (this.scheduler.reschedule(name, this.effectiveSchedule(name, next))) rescheduled.push(name);
     }
-    if (retention.clientRxDays > 0) {
-      scheduler.schedule({
-        name: MAINTENANCE_JOBS.clientRxRetention,
-        periodMs: dailyMs,
-        run: async (context) => {
-          const deleted = await this.drive(jobs.pruneOldClientReceptions(retention.clientRxDays), context);
-          if (deleted > 0) jobs.runIncrementalVacuum();
-        },
-      });
-      log(`[prune] auto-prune enabled: client_receptions older than ${retention.clientRxDays} days will be removed daily`);
-    }
-    const walPeriodMs = maintenance.walCheckpointIntervalMin * MINUTE_MS;
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.walCheckpoint,
-      periodMs: walPeriodMs,
-      firstRunAfterMs: MAINTENANCE_STAGGER_MS.walCheckpoint,
-      run: () => jobs.checkpointWal(),
-    });
-    log(`[db] WAL checkpoint scheduled every ${formatPeriod(walPeriodMs)}`);
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.neighborPrune,
-      periodMs: dailyMs,
-      firstRunAfterMs: MAINTENANCE_STAGGER_MS.neighborPrune,
-      run: (context) => this.drive(jobs.pruneNeighborEdges(this.config.neighborEdgesMaxAgeDays), context),
-    });
-    log(`[neighbor-prune] auto-prune enabled: edges older than ${this.config.neighborEdgesMaxAgeDays} days`);
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.pruneQueue,
-      periodMs: maintenance.pruneQueueIntervalSec * SECOND_MS,
-      firstRunAfterMs: 0,
-      run: () => pruneQueue.processPending(),
-    });
-    const multibytePeriodMs = maintenance.multibyteIntervalMin * MINUTE_MS;
-    scheduler.schedule({
-      name: MAINTENANCE_JOBS.multibytePersist,
-      periodMs: multibytePeriodMs,
-      firstRunAfterMs: MAINTENANCE_STAGGER_MS.multibytePersist,
-      run: () => multibytePersister.run(),
-    });
-    log(`[multibyte-persist] enabled (interval=${formatPeriod(multibytePeriodMs)})`);
-
-    const builderPeriodMs = maintenance.neighborBuilderIntervalSec * SECOND_MS;
-    void scheduler
-      .runExclusive(MAINTENANCE_JOBS.neighborBuilder, (context) => this.warmUpNeighborEdges(context))
-      .then(() =>
-        scheduler.schedule({
-          name: MAINTENANCE_JOBS.neighborBuilder,
-          periodMs: builderPeriodMs,
-          run: () => this.neighborBuildTick(),
-        }),
+    for (const name of rescheduled) {
+      const status = this.scheduler.statusOf(name);
+      if (!status) continue;
+      this.logger.log(
+        status.enabled
+          ? `[maintenance] ${name} rescheduled: ${JSON.stringify(status.schedule)}, next run ${status.nextRunAt ?? 'not planned'}`
+          : `[maintenance] ${name} is now off${status.disabledReason ? ` (${status.disabledReason})` : ''}`,
       );
-    log(`[neighbor-build] enabled (interval=${formatGoDuration(builderPeriodMs)})`);
+    }
+    return rescheduled;
+  }
+
+  /** Every job, for GET /api/maintenance. */
+  status(): JobStatus[] {
+    return this.scheduler.status();
+  }
+
+  statusOf(name: string): JobStatus | undefined {
+    return this.scheduler.statusOf(name);
+  }
+
+  /** Starts a run now (POST /api/maintenance/<name>/run): 'running' when one is going. */
+  requestRun(name: string): RunRequestOutcome {
+    const outcome = this.scheduler.requestRun(name);
+    if (outcome === 'started') this.logger.log(`[maintenance] ${name} run requested`);
+    return outcome;
+  }
+
+  /** Resolves when the job's current run has ended (tests, benchmarks). */
+  whenIdle(name: string): Promise<void> {
+    return this.scheduler.whenIdle(name);
   }
 
   /** Clears every maintenance timer and waits for the runs in flight (long prunes stop at their next chunk). */
   async stopSchedules(): Promise<void> {
-    await this.scheduler?.stop();
+    await this.scheduler.stop();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.stopSchedules();
+  }
+
+  /** The schedule the scheduler applies: the config's, switched off where the job's own setting says "never". */
+  private effectiveSchedule(name: MaintenanceJobName, config: AppConfig): EffectiveSchedule {
+    const schedule = config.schedules[name];
+    const { retention } = config;
+    const reason =
+      name === 'packetRetention' && retention.packetDays <= 0
+        ? 'retention.packetDays is 0 (off)'
+        : name === 'clientRxRetention' && retention.clientRxDays <= 0
+          ? 'retention.clientRxDays is 0 (off)'
+          : undefined;
+    return reason === undefined ? schedule : { ...schedule, disabledReason: reason };
+  }
+
+  /** The reference's start-up lines for the jobs it announces, and one line per job that is off. */
+  private logScheduleLines(config: AppConfig): void {
+    const log = (line: string) => this.logger.log(line);
+    const { retention, schedules } = config;
+    const on = (name: MaintenanceJobName) => isActive(this.effectiveSchedule(name, config));
+    if (on('packetRetention')) {
+      log(`[prune] auto-prune enabled: packets older than ${retention.packetDays} days will be removed ${describeWhen(schedules.packetRetention)}`);
+    }
+    if (on('clientRxRetention')) {
+      log(
+        `[prune] auto-prune enabled: client_receptions older than ${retention.clientRxDays} days will be removed ${describeWhen(schedules.clientRxRetention)}`,
+      );
+    }
+    if (on('walCheckpoint')) log(`[db] WAL checkpoint scheduled ${describeWhen(schedules.walCheckpoint).replace(/^daily$/, 'every 24h')}`);
+    if (on('neighborPrune')) log(`[neighbor-prune] auto-prune enabled: edges older than ${config.neighborEdgesMaxAgeDays} days`);
+    if (on('multibytePersist')) log(`[multibyte-persist] enabled (${this.intervalText(schedules.multibytePersist)})`);
+    if (on('neighborBuilder')) log(`[neighbor-build] enabled (${this.intervalText(schedules.neighborBuilder, formatGoDuration)})`);
+    for (const name of MAINTENANCE_JOB_NAMES) {
+      if (!schedules[name].enabled) log(`[maintenance] ${name} is off (schedules.${name}.enabled is false)`);
+    }
+  }
+
+  private intervalText(schedule: JobSchedule, format: (ms: number) => string = formatDuration): string {
+    const { timing } = schedule;
+    return timing.kind === 'every' ? `interval=${format(timing.everyMs)}` : `cron=${JSON.stringify(describeSchedule(schedule))}`;
+  }
+
+  /** What each job does; parameters come from the current config at each run. */
+  private bodyOf(name: MaintenanceJobName): JobBody {
+    const withTally = async (work: (tally: RowTally, context: JobContext) => Promise<void> | void, context: JobContext) => {
+      const tally: RowTally = { rows: 0 };
+      await work(tally, context);
+      return tally.rows;
+    };
+    switch (name) {
+      case 'nodeRetention':
+        return () => {
+          const moved = this.parts.jobs.moveStaleNodes(this.current.retention.nodeDays);
+          this.parts.jobs.runIncrementalVacuum();
+          return moved;
+        };
+      case 'observerRetention':
+        return () => {
+          const marked = this.parts.jobs.removeStaleObservers(this.current.retention.observerDays);
+          this.parts.jobs.runIncrementalVacuum();
+          return marked;
+        };
+      case 'metricsRetention':
+        return (context) =>
+          withTally(async (tally) => {
+            const { jobs } = this.parts;
+            await this.drive(jobs.pruneOldMetrics(this.current.retention.metricsDays, tally), context);
+            await this.drive(jobs.pruneDroppedPackets(this.current.retention.metricsDays, tally), context);
+            jobs.runIncrementalVacuum();
+          }, context);
+      case 'packetRetention':
+        return (context) =>
+          withTally(async (tally) => {
+            const { jobs } = this.parts;
+            if ((await this.drive(jobs.pruneOldPackets(this.current.retention.packetDays, tally), context)) > 0) jobs.runIncrementalVacuum();
+          }, context);
+      case 'clientRxRetention':
+        return (context) =>
+          withTally(async (tally) => {
+            const { jobs } = this.parts;
+            const deleted = await this.drive(jobs.pruneOldClientReceptions(this.current.retention.clientRxDays, tally), context);
+            if (deleted > 0) jobs.runIncrementalVacuum();
+          }, context);
+      case 'walCheckpoint':
+        return () => {
+          this.writerPerf.time('wal_checkpoint', 'PRAGMA wal_checkpoint(TRUNCATE)', () => this.parts.jobs.checkpointWal());
+        };
+      case 'neighborPrune':
+        return (context) =>
+          withTally(async (tally) => {
+            await this.drive(this.parts.jobs.pruneNeighborEdges(this.current.neighborEdgesMaxAgeDays, tally), context);
+          }, context);
+      case 'pruneQueue':
+        return () => this.parts.pruneQueue.processPending();
+      case 'multibytePersist':
+        return async () => {
+          const stats = await this.parts.multibytePersister.run();
+          return stats.updatedActive + stats.updatedInactive;
+        };
+      case 'neighborBuilder':
+        return (context) => (this.neighborEdgesWarm ? this.neighborBuildTick() : this.warmUpNeighborEdges(context));
+    }
   }
 
   // ---- internals ----
@@ -246,27 +306,42 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     return (this.built ??= this.buildParts());
   }
 
+  private get writerPerf(): WriterPerf {
+    return this.database.writerPerf;
+  }
+
   private buildParts(): MaintenanceParts {
-    const repository = new SqliteMaintenanceRepository(this.database.connection, this.database.writer);
+    const repository = this.database.maintenanceRepository;
     const log = (line: string) => this.logger.log(line);
     const now = () => this.clock.now();
-    const slowWriter = new SlowWriterLog(this.config.slowWriterMs, (line) => this.logger.warn(line));
+    const perf = this.writerPerf;
+    const current = () => this.current;
+    const { dbPath } = this.current;
     return {
       jobs: new RetentionJobs(repository, {
         log,
         now,
-        slowWriter,
-        deleteChunkRows: this.config.maintenance.deleteChunkRows,
-        incrementalVacuumPages: this.config.db.incrementalVacuumPages,
+        writerPerf: perf,
+        // Getters: a reload changes them for the next chunk.
+        get deleteChunkRows() {
+          return current().maintenance.deleteChunkRows;
+        },
+        get incrementalVacuumPages() {
+          return current().db.incrementalVacuumPages;
+        },
       }),
       neighborBuilder: new NeighborEdgesBuilder(repository, {
-        timeWrite: (work) => slowWriter.time('neighbor_builder', 'tx-body', work),
+        timeWrite: (work) => perf.time('neighbor_builder', 'tx-body', work),
       }),
-      multibytePersister: new MultibyteCapabilityPersister(repository, {
-        snapshotPath: multibyteSnapshotPath(this.config.dbPath),
+      multibytePersister: new MultibyteCapabilityPersister(timedTransactions(repository, perf, 'multibyte_persist'), {
+        snapshotPath: multibyteSnapshotPath(dbPath),
         log,
       }),
-      pruneQueue: new PruneRequestQueue(repository, { directory: pruneRequestDirectory(this.config.dbPath), log, now }),
+      pruneQueue: new PruneRequestQueue(timedTransactions(repository, perf, 'prune_queue'), {
+        directory: pruneRequestDirectory(dbPath),
+        log,
+        now,
+      }),
     };
   }
 
@@ -282,22 +357,28 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     }
   }
 
-  private async warmUpNeighborEdges(context: JobContext): Promise<void> {
+  /** The builder's first run: builds until caught up. A failure is logged like the reference's and the next run warms up again. */
+  private async warmUpNeighborEdges(context: JobContext): Promise<number> {
     const startedAt = performance.now();
     const progress = { total: 0 };
+    let failure: unknown;
     try {
       await this.drive(this.parts.neighborBuilder.warmUp(progress), context);
+      this.neighborEdgesWarm = true;
     } catch (error) {
       if (error instanceof JobStoppedError) throw error;
+      failure = error;
       this.logger.error(`[neighbor-build] initial build error: ${oneLineError(error)}`);
     }
     this.notifyNeighborGraphListeners();
     this.logger.log(
       `[neighbor-build] initial build: ${progress.total} edges upserted in ${formatGoDuration(performance.now() - startedAt)}`,
     );
+    if (failure !== undefined) throw new LoggedJobError(failure);
+    return progress.total;
   }
 
-  private neighborBuildTick(): void {
+  private neighborBuildTick(): number {
     const startedAt = performance.now();
     let upserted = 0;
     let failure: unknown;
@@ -314,6 +395,9 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     if (elapsedMs > NEIGHBOR_SLOW_TICK_MS) {
       this.logger.warn(`[neighbor-build] SLOW tick: ${elapsed} — possible regression of #1339`);
     }
+    // Logged above in the reference's words; rethrown so the run counts as failed.
+    if (failure !== undefined) throw new LoggedJobError(failure);
+    return upserted;
   }
 
   private notifyNeighborGraphListeners(): void {
@@ -325,4 +409,17 @@ export class MaintenanceService implements BeforeApplicationShutdown {
       }
     }
   }
+}
+
+/** The repository with its transactions timed as `component` on the writer (jobs that do not time themselves). */
+function timedTransactions(repository: MaintenanceRepository, perf: WriterPerf, component: string): MaintenanceRepository {
+  return new Proxy(repository, {
+    get(target, property, receiver) {
+      if (property === 'transaction') {
+        return <T>(work: () => T): T => perf.time(component, 'tx-body', () => target.transaction(work));
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../persistence/open-database';
 import { MultibyteCapabilityPersister, multibyteSnapshotPath, parseMultibyteSnapshot } from './multibyte-capability.persister';
-import { SqliteMaintenanceRepository } from './sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
 import { insertNode, logSink, TestDatabases, type TestDatabase } from './testing/maintenance-fixtures';
 
 /** Ports of multibyte_persist_test.go (ingestor-spec §5.5). */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseRfc3339 } from './go-time-text';
 import { field, HandoffShapeError, isJsonObject, jsonType, listField, stringField, type JsonObject } from './go-json-fields';
-import type { MaintenanceRepository } from './maintenance.repository';
+import type { MaintenanceRepository } from '../persistence/repositories/maintenance.repository';
 import { oneLineError } from './one-line-error';
 
 /**

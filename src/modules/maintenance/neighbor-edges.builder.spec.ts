@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runToCompletion } from './chunked-job.runner';
-import type { NeighborScanRow } from './maintenance.repository';
+import type { NeighborScanRow } from '../persistence/repositories/maintenance.repository';
 import {
   canonicalEdge,
   coalesceEdges,
@@ -9,7 +9,7 @@ import {
   NodePrefixIndex,
   parsePathHops,
 } from './neighbor-edges.builder';
-import { SqliteMaintenanceRepository } from './sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
 import {
   insertNeighborEdge,
   insertNode,

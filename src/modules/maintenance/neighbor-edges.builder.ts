@@ -1,7 +1,7 @@
 import { toRfc3339 } from '../../common/time/rfc3339';
 import type { ChunkedJob } from './chunked-job.runner';
 import { parseRfc3339ToEpochSeconds } from './go-time-text';
-import type { MaintenanceRepository, NeighborEdgeContribution, NeighborScanRow } from './maintenance.repository';
+import type { MaintenanceRepository, NeighborEdgeContribution, NeighborScanRow } from '../persistence/repositories/maintenance.repository';
 
 /**
  * The neighbor edges builder (ingestor-spec §5.4): turns new observations into neighbor_edges rows — the

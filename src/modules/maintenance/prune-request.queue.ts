@@ -5,7 +5,7 @@ import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { yieldToEventLoop } from './chunked-job.runner';
 import { field, HandoffShapeError, isJsonObject, jsonType, listField, stringField } from './go-json-fields';
 import { formatGoDuration, parseRfc3339, toRfc3339Nano } from './go-time-text';
-import type { MaintenanceRepository } from './maintenance.repository';
+import type { MaintenanceRepository } from '../persistence/repositories/maintenance.repository';
 import { oneLineError } from './one-line-error';
 
 /**

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config';
 import { runToCompletion, runYielding } from './chunked-job.runner';
 import { RetentionJobs, type RetentionJobsOptions } from './retention.jobs';
-import { SlowWriterLog } from './slow-writer.log';
-import { SqliteMaintenanceRepository } from './sqlite-maintenance.repository';
+import { WriterPerf } from '../persistence/writer/writer-perf';
+import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
 import {
   countRows,
   insertClientObserver,
@@ -390,11 +390,11 @@ describe('chunked deletes', () => {
     const repository = new SqliteMaintenanceRepository(db);
     const chunks = repository.transmissionsFirstSeenBefore(daysAgo(5));
     // 4 rows per transmission: 9 rows allow 2 transmissions (8 rows), never a third.
-    expect(repository.transaction(() => chunks.next(9))).toEqual({ deleted: 2, exhausted: false });
+    expect(repository.transaction(() => chunks.next(9))).toEqual({ deleted: 2, rows: 8, exhausted: false });
     expect(countRows(db, 'observations')).toBe(24);
     // A budget smaller than one transmission still deletes it alone, so a prune always progresses.
-    expect(repository.transaction(() => chunks.next(2))).toEqual({ deleted: 1, exhausted: false });
-    expect(repository.transaction(() => chunks.next(1000))).toEqual({ deleted: 7, exhausted: true });
+    expect(repository.transaction(() => chunks.next(2))).toEqual({ deleted: 1, rows: 4, exhausted: false });
+    expect(repository.transaction(() => chunks.next(1000))).toEqual({ deleted: 7, rows: 28, exhausted: true });
     expect(countRows(db, 'transmissions')).toBe(0);
     expect(countRows(db, 'observations')).toBe(0);
   });
@@ -434,14 +434,34 @@ describe('upkeep', () => {
     expect(lines[0]).toMatch(/^\[vacuum\] incremental_vacuum error: /);
   });
 
-  it('reports writes that held the connection beyond the slow-writer threshold', async () => {
+  it('reports writes that held the connection beyond the slow-writer threshold, per component', async () => {
     const database = await databases.create();
     insertMetrics(database.db, 'obs', daysAgo(90));
     const slow = logSink();
-    const { jobs } = jobsFor(database, { slowWriter: new SlowWriterLog(-1, slow.log) });
+    const perf = new WriterPerf(-1, slow.log);
+    const { jobs } = jobsFor(database, { writerPerf: perf });
     runToCompletion(jobs.pruneOldMetrics(30));
-    runToCompletion(jobs.pruneDroppedPackets(30)); // not an instrumented component
-    expect(slow.lines).toHaveLength(1);
+    runToCompletion(jobs.pruneDroppedPackets(30));
+    expect(slow.lines).toHaveLength(2);
     expect(slow.lines[0]).toMatch(/^\[db-slow-writer\] component=prune_metrics duration=\d+\.\dms query=tx-body$/);
+    expect(slow.lines[1]).toMatch(/^\[db-slow-writer\] component=prune_dropped_packets /);
+    expect(Object.keys(perf.snapshot())).toEqual(['prune_metrics', 'prune_dropped_packets']);
+    expect(perf.snapshot().prune_metrics.count).toBe(1);
+  });
+
+  it('counts every row a packet prune deletes, observations included, and times each chunk', async () => {
+    const database = await databases.create();
+    for (let i = 0; i < 5; i += 1) {
+      const tx = insertTransmission(database.db, { hash: `old${i}`, firstSeen: daysAgo(40) });
+      insertObservation(database.db, { transmissionId: tx, timestamp: Date.parse(daysAgo(40)) / 1000 + i });
+      insertObservation(database.db, { transmissionId: tx, timestamp: Date.parse(daysAgo(40)) / 1000 + i + 1 });
+    }
+    const perf = new WriterPerf(1e9, () => {});
+    const { jobs } = jobsFor(database, { writerPerf: perf, deleteChunkRows: 6 });
+    const tally = { rows: 0 };
+    expect(runToCompletion(jobs.pruneOldPackets(30, tally))).toBe(5);
+    expect(tally.rows).toBe(15);
+    // 6 rows a chunk = two transmissions with their observations: 2 + 2 + 1, and a last empty look.
+    expect(perf.snapshot().prune_packets.count).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,8 +1,28 @@
+import { performance } from 'node:perf_hooks';
+import type { WriterPerf } from '../persistence/writer/writer-perf';
 import type { ChunkedJob } from './chunked-job.runner';
 import { cutoffDaysAgo } from './go-time-text';
-import type { AutoVacuumOutcome, ChunkedDelete, MaintenanceRepository, WalCheckpointOutcome } from './maintenance.repository';
+import type { AutoVacuumOutcome, ChunkedDelete, MaintenanceRepository, WalCheckpointOutcome } from '../persistence/repositories/maintenance.repository';
 import { oneLineError } from './one-line-error';
-import type { SlowWriterLog, WriterComponent } from './slow-writer.log';
+
+/**
+ * Writer components of the jobs (ingestor-spec §6.4): the reference's names where it instruments the job, and
+ * names of ours for the writes it leaves out, so that every hold on the writer shows up somewhere.
+ */
+export type WriterComponent =
+  | 'prune_packets'
+  | 'prune_client_receptions'
+  | 'prune_observers'
+  | 'prune_metrics'
+  | 'prune_dropped_packets'
+  | 'prune_neighbor_edges'
+  | 'move_stale_nodes'
+  | 'vacuum';
+
+/** Rows a run touched, counted across its chunks (a packet prune counts observations and transmissions). */
+export interface RowTally {
+  rows: number;
+}
 
 /**
  * The retention and upkeep jobs of ingestor-spec §2.5 and §5.2, with the reference's SQL semantics and log
@@ -20,7 +40,8 @@ export interface RetentionJobsOptions {
   /** N of `PRAGMA incremental_vacuum(N)` (config db.incrementalVacuumPages). */
   readonly incrementalVacuumPages: number;
   readonly now?: () => number;
-  readonly slowWriter?: SlowWriterLog;
+  /** Wait/hold figures and the `[db-slow-writer]` line; absent in tests that do not look at them. */
+  readonly writerPerf?: WriterPerf;
 }
 
 export class RetentionJobs {
@@ -56,7 +77,7 @@ export class RetentionJobs {
   /** MoveStaleNodes: one transaction; nodes whose last_seen is NULL never move. */
   moveStaleNodes(days: number): number {
     const cutoff = this.cutoff(days);
-    const moved = this.repository.transaction(() => this.repository.moveStaleNodes(cutoff));
+    const moved = this.timed('move_stale_nodes', 'tx-body', () => this.repository.transaction(() => this.repository.moveStaleNodes(cutoff)));
     if (moved > 0) this.log(`Moved ${moved} node(s) to inactive_nodes (not seen in ${days} days)`);
     return moved;
   }
@@ -81,8 +102,8 @@ export class RetentionJobs {
   }
 
   /** PruneOldMetrics: observer_metrics rows older than the cutoff. */
-  *pruneOldMetrics(days: number): ChunkedJob<number> {
-    const pruned = yield* this.deleteInChunks('prune_metrics', this.repository.observerMetricsBefore(this.cutoff(days)));
+  *pruneOldMetrics(days: number, tally?: RowTally): ChunkedJob<number> {
+    const pruned = yield* this.deleteInChunks('prune_metrics', this.repository.observerMetricsBefore(this.cutoff(days)), tally);
     if (pruned > 0) this.log(`[metrics] Pruned ${pruned} rows older than ${days} days`);
     return pruned;
   }
@@ -91,9 +112,9 @@ export class RetentionJobs {
    * PruneDroppedPackets. QUIRK kept on purpose: dropped_at is `YYYY-MM-DD HH:MM:SS` while the cutoff is RFC3339;
    * in a text comparison ' ' sorts before 'T', so every row of the cutoff's calendar day counts as older.
    */
-  *pruneDroppedPackets(days: number): ChunkedJob<number> {
+  *pruneDroppedPackets(days: number, tally?: RowTally): ChunkedJob<number> {
     if (days <= 0) return 0;
-    const pruned = yield* this.deleteInChunks(undefined, this.repository.droppedPacketsBefore(this.cutoff(days)));
+    const pruned = yield* this.deleteInChunks('prune_dropped_packets', this.repository.droppedPacketsBefore(this.cutoff(days)), tally);
     if (pruned > 0) this.log(`Pruned ${pruned} dropped packet(s) older than ${days} days`);
     return pruned;
   }
@@ -102,9 +123,9 @@ export class RetentionJobs {
    * PruneOldPackets: transmissions whose first_seen is older than the cutoff, observations first. Age is by
    * first_seen, so a hash that is still being heard goes as well. 0 days = disabled. Returns transmissions.
    */
-  *pruneOldPackets(days: number): ChunkedJob<number> {
+  *pruneOldPackets(days: number, tally?: RowTally): ChunkedJob<number> {
     if (days <= 0) return 0;
-    const deleted = yield* this.deleteInChunks('prune_packets', this.repository.transmissionsFirstSeenBefore(this.cutoff(days)));
+    const deleted = yield* this.deleteInChunks('prune_packets', this.repository.transmissionsFirstSeenBefore(this.cutoff(days)), tally);
     if (deleted > 0) this.log(`[prune] deleted ${deleted} transmissions older than ${days} days`);
     return deleted;
   }
@@ -113,21 +134,22 @@ export class RetentionJobs {
    * PruneOldClientReceptions: client_receptions by rx_at, then client_observers by last_seen (names of
    * companions not heard within the window). 0 days = disabled. Returns client_receptions deleted.
    */
-  *pruneOldClientReceptions(days: number): ChunkedJob<number> {
+  *pruneOldClientReceptions(days: number, tally?: RowTally): ChunkedJob<number> {
     if (days <= 0) return 0;
     const cutoff = this.cutoff(days);
-    const deleted = yield* this.deleteInChunks('prune_client_receptions', this.repository.clientReceptionsBefore(cutoff));
-    this.timed('prune_client_receptions', 'tx-body', () =>
+    const deleted = yield* this.deleteInChunks('prune_client_receptions', this.repository.clientReceptionsBefore(cutoff), tally);
+    const observers = this.timed('prune_client_receptions', 'tx-body', () =>
       this.repository.transaction(() => this.repository.deleteClientObserversBefore(cutoff)),
     );
+    if (tally) tally.rows += observers;
     if (deleted > 0) this.log(`[prune] deleted ${deleted} client_receptions older than ${days} days`);
     return deleted;
   }
 
   /** PruneNeighborEdges: edges whose last_seen is older than `days` × 24 h. */
-  *pruneNeighborEdges(days: number): ChunkedJob<number> {
+  *pruneNeighborEdges(days: number, tally?: RowTally): ChunkedJob<number> {
     if (days <= 0) return 0;
-    const removed = yield* this.deleteInChunks(undefined, this.repository.neighborEdgesBefore(this.cutoff(days)));
+    const removed = yield* this.deleteInChunks('prune_neighbor_edges', this.repository.neighborEdgesBefore(this.cutoff(days)), tally);
     if (removed > 0) this.log(`[neighbor-prune] removed ${removed} DB rows older than ${days} days`);
     return removed;
   }
@@ -152,20 +174,25 @@ export class RetentionJobs {
     return cutoffDaysAgo(this.now(), days);
   }
 
-  private *deleteInChunks(component: WriterComponent | undefined, chunks: ChunkedDelete): ChunkedJob<number> {
+  /**
+   * One transaction per chunk, a yield between chunks. The time from the yield to the next chunk is the job's
+   * wait for the writer: the ingest batches and MQTT reads that ran in between.
+   */
+  private *deleteInChunks(component: WriterComponent, chunks: ChunkedDelete, tally?: RowTally): ChunkedJob<number> {
     let total = 0;
+    let waitMs = 0;
     for (;;) {
-      const chunk = this.timed(component, 'tx-body', () =>
-        this.repository.transaction(() => chunks.next(this.options.deleteChunkRows)),
-      );
+      const chunk = this.timed(component, 'tx-body', () => this.repository.transaction(() => chunks.next(this.options.deleteChunkRows)), waitMs);
       total += chunk.deleted;
+      if (tally) tally.rows += chunk.rows ?? chunk.deleted;
       if (chunk.exhausted) return total;
+      const yieldedAt = performance.now();
       yield;
+      waitMs = performance.now() - yieldedAt;
     }
   }
 
-  /** Only the components the reference instruments (§6.4) are timed. */
-  private timed<T>(component: WriterComponent | undefined, queryText: string, work: () => T): T {
-    return component && this.options.slowWriter ? this.options.slowWriter.time(component, queryText, work) : work();
+  private timed<T>(component: WriterComponent, queryText: string, work: () => T, waitMs = 0): T {
+    return this.options.writerPerf ? this.options.writerPerf.time(component, queryText, work, waitMs) : work();
   }
 }

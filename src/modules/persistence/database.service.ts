@@ -5,7 +5,10 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import type { AsyncMigrationRunner, BackgroundJobOutcome } from './async-migration-runner';
 import { startDefaultScopeBackfill } from './background-jobs';
 import { openDatabase, type OpenedDatabase } from './open-database';
+import type { MaintenanceRepository } from './repositories/maintenance.repository';
+import { SqliteMaintenanceRepository } from './repositories/sqlite-maintenance.repository';
 import { SqliteBatchWriter } from './writer/sqlite-batch-writer';
+import { WriterPerf } from './writer/writer-perf';
 import { errorText } from './sqlite-introspection';
 import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCheckResult } from './sqlite-maintenance';
 
@@ -20,8 +23,13 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private opened: OpenedDatabase | undefined;
   private singleWriter?: SqliteBatchWriter;
+  private maintenance?: MaintenanceRepository;
+  /** Wait and hold on the writer per component (ingestor-spec §6.4), for the stats file and /metrics. */
+  readonly writerPerf: WriterPerf;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.writerPerf = new WriterPerf(config.slowWriterMs, (line) => this.logger.warn(line));
+  }
 
   async onModuleInit(): Promise<void> {
     try {
@@ -52,6 +60,17 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   get writer(): SqliteBatchWriter {
     this.singleWriter ??= new SqliteBatchWriter(this.connection);
     return this.singleWriter;
+  }
+
+  /** The maintenance jobs' port, on the single writer. */
+  get maintenanceRepository(): MaintenanceRepository {
+    this.maintenance ??= new SqliteMaintenanceRepository(this.connection, this.writer);
+    return this.maintenance;
+  }
+
+  /** Readiness: the database answers a trivial query. Throws what the engine threw. */
+  ping(): void {
+    this.connection.prepare('SELECT 1').get();
   }
 
   get asyncMigrations(): AsyncMigrationRunner {

@@ -1,7 +1,7 @@
 /**
  * Storage port of the maintenance jobs (ingestor-spec §2.5, §5). The jobs, the neighbor builder, the multibyte
  * persister and the prune-request queue talk to this interface only; SQLite implements it today
- * (sqlite-maintenance.repository.ts), a PostgreSQL backend can later.
+ * (sqlite-maintenance.repository.ts, beside this file), a PostgreSQL backend can later. SQL stays in persistence.
  *
  * Methods are synchronous. Writes run inside `transaction()`, which the caller opens: the caller decides how
  * much work one transaction holds (one chunk of a large delete, one neighbor build), so no single transaction
@@ -17,6 +17,8 @@ export interface ChunkedDelete {
 export interface ChunkResult {
   /** Rows this call counts as deleted (for the packet prune: transmissions, not their observations). */
   readonly deleted: number;
+  /** Every row it deleted, dependents included (the packet prune's observations); absent = `deleted`. */
+  readonly rows?: number;
   readonly exhausted: boolean;
 }
 

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from '../persistence/sqlite-maintenance';
-import { tableHasColumn } from '../persistence/sqlite-introspection';
-import { SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+import { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from '../sqlite-maintenance';
+import { tableHasColumn } from '../sqlite-introspection';
+import { SqliteBatchWriter } from '../writer/sqlite-batch-writer';
 import type {
   AutoVacuumOutcome,
   ChunkedDelete,
@@ -120,9 +120,9 @@ export class SqliteMaintenanceRepository implements MaintenanceRepository {
           rowBudget -= cost;
         }
         const idList = asJsonArray(ids);
-        deleteObservations.run(idList);
+        const observations = deleteObservations.run(idList).changes;
         const deleted = deleteTransmissions.run(idList).changes;
-        return { deleted, exhausted: ids.length === rows.length && rows.length < maxRows };
+        return { deleted, rows: deleted + observations, exhausted: ids.length === rows.length && rows.length < maxRows };
       },
     };
   }
