@@ -9,6 +9,8 @@ import { MetricsModule } from './modules/metrics/metrics.module';
 import { MqttModule } from './modules/mqtt/mqtt.module';
 import { PersistenceModule } from './modules/persistence/persistence.module';
 import { SourceStatusModule } from './modules/source-status/source-status.module';
+import { StatusApiModule } from './modules/status-api/status-api.module';
+import { ConfigReloadModule } from './modules/config-reload/config-reload.module';
 import { StartupModule } from './modules/startup/startup.module';
 import { StatsFileModule } from './modules/stats-file/stats-file.module';
 import { StatsModule } from './modules/stats/stats.module';
@@ -32,6 +34,8 @@ export class AppModule {
         StatsFileModule,
         HealthModule,
         MetricsModule,
+        ConfigReloadModule,
+        StatusApiModule,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { AppLogger } from './common/logging/app-logger';
 import { AppConfig } from './config/config.types';
 import { MqttIngestTransport } from './modules/mqtt/mqtt-ingest.transport';
+import { ConfigReloadService } from './modules/config-reload/config-reload.service';
 import { MqttSourcePool } from './modules/mqtt/mqtt-source-pool.service';
 
 export interface CreateAppOptions {
@@ -28,18 +29,34 @@ export async function startService(
   config: AppConfig,
   notices: readonly string[] = [],
   options: CreateAppOptions = {},
+  warnings: readonly string[] = [],
 ): Promise<INestApplication> {
   const logger = options.logger ?? new AppLogger(config.log);
   if (logger) Logger.overrideLogger(logger);
   const log = new Logger('Bootstrap');
   for (const notice of notices) log.log(notice);
+  for (const warning of warnings) log.warn(warning);
   const app = await createApp(config, { logger });
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   log.log(`HTTP listening on ${config.http.host}:${config.http.port}`);
   exitCleanlyOnSignals(app, log);
+  reloadOnSighup(app, log);
   return app;
+}
+
+/** SIGHUP re-reads the config file; what can change live is applied, the rest is named (ConfigReloadService). */
+function reloadOnSighup(app: INestApplication, log: Logger): void {
+  const reloader = app.get(ConfigReloadService);
+  process.on('SIGHUP', () => {
+    try {
+      reloader.reload('SIGHUP');
+    } catch (error) {
+      // A reload must never take the service down.
+      log.error(`SIGHUP reload failed: ${(error as Error).message}`);
+    }
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ export async function runReplayCommand(argv: readonly string[]): Promise<void> {
   const logger = new AppLogger({ format: config.log.format, level: 'warn', stderrOnly: true });
   Logger.overrideLogger(logger);
   const log = new Logger('Replay');
+  for (const warning of loaded.warnings) log.warn(warning);
 
   const tty = Boolean(process.stderr.isTTY);
   const bar = tty ? new SingleBar({ format: 'replay [{bar}] {percentage}% | {messages} msgs | {eta_formatted} left', stream: process.stderr, hideCursor: true }) : undefined;

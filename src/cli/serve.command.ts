@@ -10,7 +10,7 @@ export async function runServeCommand(argv: readonly string[]): Promise<void> {
   const loaded = loadConfigOrExit(values.config);
   if (!loaded) return;
   try {
-    await startService(loaded.config, loaded.notices);
+    await startService(loaded.config, loaded.notices, {}, loaded.warnings);
   } catch (err) {
     // Start-up failures (database cannot be opened, port taken, …) are one clear line and exit 1.
     process.stderr.write(`meshcore-ingestor: start failed: ${(err as Error).message}\n`);

@@ -44,9 +44,6 @@ interface MaintenanceParts {
   readonly pruneQueue: PruneRequestQueue;
 }
 
-/** Config keys a job's work reads at run time: a reload changes them without new timers. */
-export const LIVE_JOB_KEYS = ['retention', 'neighborEdgesMaxAgeDays', 'maintenance.deleteChunkRows', 'db.incrementalVacuumPages'] as const;
-
 /** "daily", "every 12h", "at 30 3 * * * (Europe/Berlin)": how start-up lines name a schedule. */
 function describeWhen(schedule: JobSchedule): string {
   const { timing } = schedule;

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { MqttStatusController } from './mqtt-status.controller';
 import { SourceStatusRegistry } from './source-status.registry';
 
+/** Per-source MQTT status (ingestor-spec §6.2); served by the status API module (GET /api/mqtt/status). */
 @Module({
-  controllers: [MqttStatusController],
   providers: [SourceStatusRegistry],
   exports: [SourceStatusRegistry],
 })

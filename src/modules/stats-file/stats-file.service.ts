@@ -72,6 +72,9 @@ export class StatsFileService implements OnApplicationBootstrap, BeforeApplicati
     const rates = procIoRates(this.prevIo, io, sampledAt);
     this.prevIo = io;
     if (rates) doc.procIO = rates;
+    // §6.1/§6.4: per writer component; omitted until something has written.
+    const writerPerf = this.database.writerPerf.snapshot();
+    if (Object.keys(writerPerf).length > 0) doc.writer_perf = writerPerf;
     const liveness = this.mqtt.watchdog.livenessClocks();
     if (Object.keys(liveness).length > 0) {
       doc.source_liveness = Object.fromEntries(Object.entries(liveness).map(([tag, clocks]) => [secretMasker.mask(tag), clocks]));

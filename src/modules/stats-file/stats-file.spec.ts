@@ -7,6 +7,7 @@ import { MqttSourcePool } from '../mqtt/mqtt-source-pool.service';
 import { StallWatchdog } from '../mqtt/stall-watchdog';
 import { DatabaseService } from '../persistence/database.service';
 import { SourceStatusRegistry } from '../source-status/source-status.registry';
+import { WriterPerf } from '../persistence/writer/writer-perf';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { parseProcSelfIo, procIoRates } from './proc-io';
@@ -20,7 +21,7 @@ describe('stats file (ingestor-spec §6.1)', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'mqi-stats-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function service(path: string) {
+  function service(path: string, writerPerf = new WriterPerf(1e9, () => {})) {
     const stats = new IngestStatsService();
     const batch = new IngestCounters();
     batch.add('tx_inserted', 3);
@@ -33,7 +34,7 @@ describe('stats file (ingestor-spec §6.1)', () => {
     const watchdog = new StallWatchdog({ intervalMs: 60_000, thresholdSec: 300, now: () => NOW, isConnected: () => true, emit: () => undefined });
     watchdog.register('alpha', 'tcp://u:secret@h:1883');
     const mqtt = { watchdog } as unknown as MqttSourcePool;
-    const database = { isOpen: true, asyncMigrations: { backfillUpdateCounts: () => ({ path_json: 7 }) } } as unknown as DatabaseService;
+    const database = { isOpen: true, writerPerf, asyncMigrations: { backfillUpdateCounts: () => ({ path_json: 7 }) } } as unknown as DatabaseService;
     return new StatsFileService({ statsFilePath: path } as AppConfig, stats, status, mqtt, database);
   }
 
@@ -53,7 +54,33 @@ describe('stats file (ingestor-spec §6.1)', () => {
     expect(doc.source_liveness).toEqual({ alpha: { lastReceiptUnix: 0, lastMessageUnix: 0 } });
     expect(text).not.toContain('secret');
     expect('watchdogLastTickUnix' in doc).toBe(false);
+    expect('writer_perf' in doc).toBe(false); // omitted while nothing has written
     expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes writer_perf per component with exactly the keys of §6.4, after procIO and before source_liveness', () => {
+    const path = join(dir, 'stats.json');
+    const perf = new WriterPerf(1e9, () => {});
+    for (const hold of [1, 2, 3, 4, 100]) perf.record('mqtt_handler', hold === 100 ? 150 : 0.5, hold);
+    perf.record('prune_packets', 0, 40);
+    service(path, perf).writeNow(NOW);
+    const doc = JSON.parse(readFileSync(path, 'utf8'));
+    expect(Object.keys(doc.writer_perf)).toEqual(['mqtt_handler', 'prune_packets']);
+    expect(doc.writer_perf.mqtt_handler).toEqual({
+      count: 5,
+      contention_total: 1,
+      wait_ms_p50: 0.5,
+      wait_ms_p95: 150,
+      wait_ms_p99: 150,
+      wait_ms_max: 150,
+      hold_ms_p50: 3,
+      hold_ms_p95: 100,
+      hold_ms_p99: 100,
+      hold_ms_max: 100,
+    });
+    const keys = Object.keys(doc);
+    expect(keys.indexOf('writer_perf')).toBeLessThan(keys.indexOf('source_liveness'));
+    expect(keys.indexOf('writer_perf')).toBeGreaterThan(keys.indexOf('backfillUpdates'));
   });
 
   it('replaces a symlink at the destination without writing through it (TestWriteStatsAtomic_SymlinkAtDestIsReplaced)', () => {

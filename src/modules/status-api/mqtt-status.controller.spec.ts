@@ -3,8 +3,9 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toRfc3339 as formatRfc3339Seconds } from '../../common/time/rfc3339';
-import { SourceStatusModule } from './source-status.module';
-import { SOURCE_STATUS_CLOCK, SourceStatusRegistry } from './source-status.registry';
+import { SourceStatusModule } from '../source-status/source-status.module';
+import { MqttStatusController } from './mqtt-status.controller';
+import { SOURCE_STATUS_CLOCK, SourceStatusRegistry } from '../source-status/source-status.registry';
 
 // 2026-07-18T09:47:37.654Z: the fraction must not reach sampleAt.
 const NOW_MS = Date.UTC(2026, 6, 18, 9, 47, 37, 654);
@@ -19,7 +20,7 @@ describe('GET /api/mqtt/status', () => {
   });
 
   async function start(): Promise<SourceStatusRegistry> {
-    const moduleRef = await Test.createTestingModule({ imports: [SourceStatusModule] })
+    const moduleRef = await Test.createTestingModule({ imports: [SourceStatusModule], controllers: [MqttStatusController] })
       .overrideProvider(SourceStatusRegistry)
       .useValue(new SourceStatusRegistry(() => NOW_MS))
       .compile();
@@ -92,7 +93,7 @@ describe('GET /api/mqtt/status', () => {
   });
 
   it('resolves the registry without a clock provider (production wiring)', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [SourceStatusModule] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [SourceStatusModule], controllers: [MqttStatusController] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     const before = Date.now();

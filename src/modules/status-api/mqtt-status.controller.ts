@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { secretMasker } from '../../common/masking/mask-broker-url';
 import { toRfc3339 } from '../../common/time/rfc3339';
-import { SourceStatusRegistry, type SourceStatusSnapshot, type WatchdogStatus } from './source-status.registry';
+import { SourceStatusRegistry, type SourceStatusSnapshot, type WatchdogStatus } from '../source-status/source-status.registry';
 
 /** Response of GET /api/mqtt/status (ingestor-spec §6.3); key order is part of the contract. */
 export interface MqttStatusResponse {
