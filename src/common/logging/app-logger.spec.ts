@@ -32,6 +32,19 @@ describe('AppLogger', () => {
     expect(out).not.toContain('bob:pw@');
   });
 
+  it.each(['text', 'json'] as const)('writes an error line without a stack while secrets are registered (%s)', (format) => {
+    secretMasker.register('another-secret-77');
+    const logger = new AppLogger({ format, level: 'log' });
+    const cap = captureOutput();
+    try {
+      // Nest's Logger.error(message) reaches printStackTrace with undefined: this crashed the process once.
+      expect(() => logger.error('reload failed')).not.toThrow();
+    } finally {
+      cap.restore();
+    }
+    expect(cap.text()).toContain('reload failed');
+  });
+
   it('derives the enabled levels from the configured one', () => {
     expect(levelsFrom('warn')).toEqual(['fatal', 'error', 'warn']);
     expect(levelsFrom('verbose')).toHaveLength(6);

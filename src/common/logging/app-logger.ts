@@ -63,7 +63,8 @@ export class AppLogger extends ConsoleLogger {
   }
 
   protected override printStackTrace(stack: string): void {
-    super.printStackTrace(secretMasker.mask(stack));
+    // Nest calls this for every error line, with undefined when there is no stack.
+    super.printStackTrace(typeof stack === 'string' ? secretMasker.mask(stack) : stack);
   }
 }
 

@@ -53,6 +53,8 @@ export class SecretMasker {
   }
 
   mask(text: string): string {
+    // Callers pass what they were given; a logger hands over undefined for a missing stack.
+    if (typeof text !== 'string') return text;
     let out = maskBrokerUrl(text);
     for (const secret of this.secrets) {
       if (out.includes(secret)) out = out.split(secret).join('****');

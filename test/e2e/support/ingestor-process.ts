@@ -30,6 +30,11 @@ export class IngestorProcess {
     this.dbPath = (options.config.dbPath as string | undefined) ?? join(this.dir, 'data', 'meshcore.db');
   }
 
+  /** The config.json the service reads (rewrite it, then signal('SIGHUP'), to test a reload). */
+  get configFile(): string {
+    return join(this.dir, 'config.json');
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -46,7 +51,7 @@ export class IngestorProcess {
       ...this.options.config,
       http: { host: '127.0.0.1', port: this.port, ...((this.options.config.http as object) ?? {}) },
     };
-    const configFile = join(this.dir, 'config.json');
+    const configFile = this.configFile;
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     // The launcher execs node (this test's), so the child's pid is the service's own (SIGKILL tests).
     this.proc = spawn(join(REPO_ROOT, 'bin/meshcore-ingestor'), ['serve', '--config', configFile], {
@@ -82,6 +87,17 @@ export class IngestorProcess {
     const code = await this.exitPromise!;
     clearTimeout(timer);
     return code;
+  }
+
+  /** Sends a signal to the service (SIGHUP: reload the config). */
+  signal(signal: NodeJS.Signals): void {
+    this.proc?.kill(signal);
+  }
+
+  /** POST with an optional bearer token; the status code and parsed body. */
+  async post<T = unknown>(path: string, token?: string): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.url + path, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, body: (await res.json()) as T };
   }
 
   async kill(): Promise<void> {
