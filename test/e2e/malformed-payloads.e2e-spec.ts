@@ -5,6 +5,8 @@ import { IngestorProcess } from './support/ingestor-process';
 import { MosquittoInstance } from './support/mosquitto';
 import { publishAll, publisher } from './support/publisher';
 
+/** decode errors sent by the tests of this file (the summary line at shutdown must account for all). */
+let expectedDecodeErrors = 0;
 const stored = storedCorpusPackets(loadCorpus()).slice(0, 200);
 const topic = 'meshcore/SJC/BADMSGS01/packets';
 
@@ -70,11 +72,38 @@ describe('e2e: malformed payloads interleaved with good ones (issue 5, 7d)', () 
     expect(ingestor.logs).not.toContain('A'.repeat(200));
   });
 
+  it('a flood of 1 000 bad messages writes at most 5 full lines per minute for the source; every one is counted', async () => {
+    const before = await ingestor.fetchJson<{ counters: Record<string, number> }>('/api/stats');
+    const pub = await publisher(broker.url);
+    await publishAll(
+      pub,
+      Array.from({ length: 1000 }, (_, i) => ({ topic, payload: `{"raw": "zz${i}"}` })),
+    );
+    await pub.endAsync();
+    await ingestor.waitFor(
+      async () => (await ingestor.fetchJson<{ counters: Record<string, number> }>('/api/stats')).counters.decode_errors >= before.counters.decode_errors + 1000,
+      30_000,
+      'flood counted',
+    );
+    const after = await ingestor.fetchJson<{ counters: Record<string, number> }>('/api/stats');
+    expect(after.counters.decode_errors - before.counters.decode_errors).toBe(1000);
+    expectedDecodeErrors = after.counters.decode_errors;
+    const fullLines = ingestor.logs.split('\n').filter((l) => /MQTT \[local\] decode error: (?!\d+ more)/.test(l));
+    expect(fullLines.length).toBeLessThanOrEqual(5);
+    // What the limit left out is counted (same window: the test's messages came within the minute).
+    expect(after.counters.log_lines_suppressed).toBe(after.counters.decode_errors - fullLines.length);
+  });
+
   it('exits 0 on SIGTERM after an orderly shutdown with the final stats line', async () => {
     expect(await ingestor.stop()).toBe(0);
     expect(ingestor.logs).toMatch(/Shutting down\.\.\. \(SIGTERM\)/);
     expect(ingestor.logs).toMatch(/\[stats\] tx_inserted=\d+ tx_dupes=\d+ obs_inserted=\d+/);
     expect(ingestor.logs).toMatch(/Done\./);
+    // The open window's summary is written at shutdown, with the exact count left out.
+    const stats = ingestor.logs.match(/MQTT \[local\] decode error: (\d+) more in the last \d+ s/g) ?? [];
+    const summarized = stats.reduce((n, line) => n + Number(/: (\d+) more/.exec(line)![1]), 0);
+    const fullLines = ingestor.logs.split('\n').filter((l) => /MQTT \[local\] decode error: (?!\d+ more)/.test(l)).length;
+    expect(summarized + fullLines).toBe(expectedDecodeErrors);
     expect(ingestor.logs).not.toMatch(/WARN.*disconnected from/);
   });
 });

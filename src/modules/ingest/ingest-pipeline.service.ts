@@ -8,6 +8,7 @@ import { SqliteIngestRepository } from '../persistence/repositories/sqlite-inges
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestMessage } from './ingest-message';
+import { createPerMessageLog, type PerMessageKey } from './per-message-log';
 import { PathResolver } from './path-resolution/path-resolver';
 import { IngestPipeline } from './pipeline/ingest-pipeline';
 import { preparerSettingsOf } from './preparation/message-preparer';
@@ -16,23 +17,42 @@ import type { PreparedMessage } from './preparation/prepared-message';
 
 type LogLevel = 'log' | 'warn' | 'debug';
 
+interface HeldLine {
+  level: LogLevel;
+  line: string;
+  /** A per-message line: goes through the rate limit when flushed. */
+  key?: PerMessageKey;
+}
+
+/** Most lines held for one attempt (a batch holds at most a few per message). */
+const MAX_HELD_LINES = 10_000;
+
 /**
  * Nest wrapper of the pipeline: wires config, decoder and the repository on the open database,
  * and the preparation stage (parse and decode, in a worker thread by default) in front of it.
  * Pipeline log lines are held until the writer knows the attempt committed: a batch that is
- * rolled back and run again must not log its messages twice.
+ * rolled back and run again must not log its messages twice. Per-message lines (bad input,
+ * failed messages; the writer's too) then go through the per-source, per-reason rate limit
+ * (perMessageLog): a rolled-back attempt's lines never reach it, so they do not count.
  */
 @Injectable()
 export class IngestPipelineService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Ingest');
   private pipeline?: IngestPipeline;
   private stage?: PreparationStage;
-  private readonly heldLines: Array<[LogLevel, string]> = [];
+  private readonly heldLines: HeldLine[] = [];
+  /** Keyed lines of this attempt beyond MAX_HELD_LINES: their text is gone, their count is not. */
+  private readonly heldOverflow = new Map<string, { key: PerMessageKey; count: number }>();
   private readonly heldLogger = {
-    log: (m: string) => this.hold('log', m),
-    warn: (m: string) => this.hold('warn', m),
-    debug: (m: string) => this.hold('debug', m),
+    log: (m: string) => this.holdLine('log', m),
+    warn: (m: string, key?: PerMessageKey) => this.holdLine('warn', m, key),
+    debug: (m: string) => this.holdLine('debug', m),
   };
+  /** The rate limit of per-message lines; suppressed lines are counted as log_lines_suppressed. */
+  readonly perMessageLog = createPerMessageLog({
+    emit: (level, line) => this.logger[level](line),
+    onSuppressed: (n) => this.stats.add('log_lines_suppressed', n),
+  });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,6 +84,8 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // The writer has stored what it could (its beforeApplicationShutdown): report what was suppressed.
+    this.perMessageLog.close();
     await this.stage?.close();
   }
 
@@ -93,20 +115,48 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
     return this.required().batchScope;
   }
 
-  /** Emits the lines of the committed attempt. */
+  /** Emits the lines of the committed attempt (per-message lines through the rate limit). */
   flushLogs(): void {
-    for (const [level, line] of this.heldLines) this.logger[level](line);
+    for (const { level, line, key } of this.heldLines) {
+      if (key && level !== 'debug') this.perMessageLog.write(level, key, line);
+      else this.logger[level](line);
+    }
     this.heldLines.length = 0;
+    // Their text was not kept: counted as suppressed (they show in the summary line).
+    for (const { key, count } of this.heldOverflow.values()) this.perMessageLog.suppress('warn', key, count);
+    this.heldOverflow.clear();
   }
 
-  /** Forgets the lines of a rolled-back attempt (it runs again). */
+  /** Forgets the lines of a rolled-back attempt (it runs again): they never reach the rate limit. */
   discardLogs(): void {
     this.heldLines.length = 0;
+    this.heldOverflow.clear();
   }
 
-  private hold(level: LogLevel, line: string): void {
+  /**
+   * Holds a line of the current attempt until flushLogs (commit) or discardLogs (rollback). The
+   * writer holds its `message … skipped` lines here too: a batch that aborts after them runs again.
+   */
+  holdLine(level: LogLevel, line: string, key?: PerMessageKey): void {
     // Bounded: a pathological batch cannot hold unbounded text.
-    if (this.heldLines.length < 10_000) this.heldLines.push([level, line]);
+    if (this.heldLines.length < MAX_HELD_LINES) {
+      this.heldLines.push({ level, line, key });
+    } else if (key) {
+      const id = `${key.reason}\u0000${key.source}`;
+      const entry = this.heldOverflow.get(id);
+      if (entry) entry.count++;
+      else if (this.heldOverflow.size < 64) this.heldOverflow.set(id, { key, count: 1 });
+    }
+  }
+
+  /** A per-message line outside any transaction (after a commit): written now, through the rate limit. */
+  logPerMessage(level: 'warn' | 'error', line: string, key: PerMessageKey): void {
+    this.perMessageLog.write(level, key, line);
+  }
+
+  /** Writes the summaries of suppressed lines now (shutdown, before the final stats line). */
+  flushLogSummaries(): void {
+    this.perMessageLog.flushAll();
   }
 
   handle(message: IngestMessage, counters: IngestCounters, nowMs?: number): void {

@@ -9,6 +9,7 @@ import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppConfig } from '../../config/config.types';
 import type { DatabaseService } from '../persistence/database.service';
+import { WriterPerf } from '../persistence/writer/writer-perf';
 import type { IngestRepository } from '../persistence/repositories/ingest.repository';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import type { IngestMessage } from './ingest-message';
@@ -31,6 +32,7 @@ interface Rig {
   h: PipelineHarness;
   writer: IngestWriterService;
   stats: IngestStatsService;
+  database: DatabaseService;
   acks: string[];
   /** Submits a packet message; its ack records `label` (or throws when `throwOnAck`). */
   submit(label: string, topic: string, payload: unknown, options?: { throwOnAck?: boolean; onAck?: () => void }): void;
@@ -102,8 +104,12 @@ async function rig(
     // Like the service: the lines of a rolled-back attempt are forgotten.
     flushLogs: () => (loggedUpTo = h.logs.length),
     discardLogs: () => (h.logs.length = loggedUpTo),
+    // The writer's own held and per-message lines (no rate limit here: ingest-pipeline.service.spec covers it).
+    holdLine: (level: 'log' | 'warn' | 'debug', line: string) => h.logs.push({ level, line }),
+    logPerMessage: (level: 'warn' | 'error', line: string) => logs.push({ level, line }),
+    flushLogSummaries: () => undefined,
   } as unknown as IngestPipelineService;
-  const database = { connection: h.db, writer: new SqliteBatchWriter(h.db) } as unknown as DatabaseService;
+  const database = { connection: h.db, writer: new SqliteBatchWriter(h.db), writerPerf: new WriterPerf(1e9, () => {}) } as unknown as DatabaseService;
   const stats = new IngestStatsService();
   const writer = new IngestWriterService(config, pipeline, database, stats);
   const acks: string[] = [];
@@ -118,6 +124,7 @@ async function rig(
     h,
     writer,
     stats,
+    database,
     acks,
     submit(label, topic, payload, submitOptions = {}) {
       writer.submit({
@@ -229,6 +236,8 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
         message_errors: 0,
       });
       expect(r.h.count('transmissions')).toBe(7);
+      // Each committed batch is one hold of the writer by the mqtt_handler component (ingestor-spec §6.4).
+      expect(r.database.writerPerf.snapshot().mqtt_handler).toMatchObject({ count: 3, contention_total: 0 });
     } finally {
       reader.close();
     }
@@ -302,7 +311,7 @@ describe('IngestWriterService', { timeout: 15_000 }, () => {
     r.writer.start();
     await r.writer.drain();
     expect(committed).toMatchObject({ kind: 'captured', topic: packetTopic('poison'), source: 'east' });
-    expect(logs.filter((l) => l.line.includes('skipped')).map((l) => l.line)).toEqual([
+    expect(r.h.logs.filter((l) => l.line.includes('skipped')).map((l) => l.line)).toEqual([
       '[writer] message on meshcore/SJC/poison/packets from [east] skipped: CHECK constraint failed',
     ]);
   });

@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { DatabaseService } from '../persistence/database.service';
 import { BatchAbortedError, SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+import { WaitClock } from '../persistence/writer/writer-perf';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestBuffer } from './ingest-buffer';
@@ -56,6 +58,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private loop?: Promise<void>;
   private stopping = false;
   private batchWaiter?: () => void;
+  /** When the batch being committed was due (flush deadline or a full batch): its wait for the writer. */
+  private readonly batchDue = new WaitClock();
   /** A queued message is waiting for its commit (QoS 1 acknowledgement): do not wait for a full batch. */
   private flushRequested = false;
   private capacityWaiters: Array<{ below: number; resolve: () => void }> = [];
@@ -164,6 +168,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     this.buffer.stop();
     this.wakeBatch();
     await this.loop;
+    // What the rate limit of per-message lines left out, before the final lines.
+    this.pipeline.flushLogSummaries();
     if (this.buffer.pending > 0) {
       this.logger.error(`[writer] shutdown with ${this.buffer.pending} message(s) not written`);
     }
@@ -181,6 +187,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       if (!current) {
         const hasItems = await this.buffer.waitForItems();
         if (!hasItems || this.stopping) break;
+        this.batchDue.due();
         if (this.buffer.pending < batchSize && flushIntervalMs > 0 && !this.flushRequested) await this.waitForBatch(flushIntervalMs);
         this.flushRequested = false;
         current = this.takeBatch(batchSize);
@@ -191,6 +198,8 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       try {
         this.prepareAhead(batchSize, prefetchAt);
         const prepared = current.prepared && (await current.prepared);
+        // A batch prepared ahead was due once prepared and the previous commit done.
+        if (current.prepared) this.batchDue.due();
         this.prepareAhead(batchSize, prefetchAt);
         await this.commitWithRetry(current.messages, prepared);
       } finally {
@@ -237,13 +246,16 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   /** Waits up to ms for a full batch; submit() cuts the wait short (wakeBatch). */
   private waitForBatch(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const finish = () => {
+      const deadline = performance.now() + ms;
+      const finish = (byTimer: boolean) => {
         clearTimeout(timer);
         this.batchWaiter = undefined;
+        // Due at the deadline when the timer fired (it fires late while another writer holds the thread).
+        this.batchDue.due(byTimer ? deadline : performance.now());
         resolve();
       };
-      const timer = setTimeout(finish, ms);
-      this.batchWaiter = finish;
+      const timer = setTimeout(() => finish(true), ms);
+      this.batchWaiter = () => finish(false);
     });
   }
 
@@ -263,10 +275,10 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   private async commitWithRetry(batch: IngestMessage[], prepared: PreparedMessage[] | undefined): Promise<void> {
     let delay = RETRY_START_MS;
     const items: BatchItem[] = batch.map((message, i) => ({ message, prepared: prepared?.[i] }));
-    for (;;) {
+    for (let attempt = 0; ; attempt += 1) {
       const batchCounters = new IngestCounters();
       try {
-        this.commitOnce(items, batchCounters);
+        this.commitOnce(items, batchCounters, attempt === 0);
         this.pipeline.flushLogs();
         batchCounters.add('batches_committed');
         batchCounters.add('messages_processed', batch.length);
@@ -313,8 +325,11 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     try {
       message.onCommitted(prepared);
     } catch (err) {
-      this.logger.warn(
-        `[writer] acknowledgement of ${sanitizeLogText(originOf(item).topic)} failed after commit: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+      const { topic, source } = originOf(item);
+      this.pipeline.logPerMessage(
+        'warn',
+        `[writer] acknowledgement of ${sanitizeLogText(topic)} failed after commit: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+        { source, reason: 'ack_failed' },
       );
     }
   }
@@ -332,7 +347,14 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     }
   }
 
-  private commitOnce(items: BatchItem[], batchCounters: IngestCounters): void {
+  /** One attempt at the batch's transaction, timed as the `mqtt_handler` writer component (ingestor-spec §6.4). */
+  private commitOnce(items: BatchItem[], batchCounters: IngestCounters, firstAttempt: boolean): void {
+    // A retry of the same batch waited for its backoff, not for the writer.
+    const waitMs = firstAttempt ? this.batchDue.elapsed() : 0;
+    this.database.writerPerf.time('mqtt_handler', `batch of ${items.length}`, () => this.commitAttempt(items, batchCounters), waitMs);
+  }
+
+  private commitAttempt(items: BatchItem[], batchCounters: IngestCounters): void {
     const item = this.itemCounters;
     const writer = this.writer!;
     writer.commitBatch(
@@ -350,8 +372,11 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         batchCounters.add('message_errors');
         if (typeof (err as { code?: unknown })?.code === 'string') batchCounters.add('write_errors');
         const { topic, source } = originOf(item);
-        this.logger.warn(
+        // Held like the pipeline's lines: if the batch still aborts (and runs again), it never happened.
+        this.pipeline.holdLine(
+          'warn',
           `[writer] message on ${sanitizeLogText(topic)} from [${source}] skipped: ${sanitizeLogText(String((err as Error)?.message ?? err))}`,
+          { source, reason: 'write_skipped' },
         );
       },
       // The first attempt was rolled back: its counts and log lines never happened.

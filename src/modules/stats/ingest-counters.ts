@@ -28,6 +28,8 @@ export const COUNTER_NAMES = [
   'invalid_lines',
   /** The preparation worker thread died and was replaced (its batches were decoded inline). */
   'worker_restarts',
+  /** Per-message log lines left out by the rate limit (the summary lines give them per source and reason). */
+  'log_lines_suppressed',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -9,13 +9,18 @@ import { buildCompanionMessage, COMPANION_OBSERVER_ID } from '../message/compani
 import { resolveEnvelopeStamp, resolveEnvelopeTime } from '../message/envelope-time';
 import { finiteOrNull, firstPresentNumber, firstString, readObservationFields, toFloat64, type ObservationFields } from '../message/numeric-coercion';
 import { PathResolver } from '../path-resolution/path-resolver';
+import type { PerMessageKey } from '../per-message-log';
 import { deriveHeardKey } from './client-reception';
 import { MessagePreparer, preparerSettingsOf } from '../preparation/message-preparer';
 import type { PreparedMessage, PreparedPacket, PreparedStatus, TransmissionData } from '../preparation/prepared-message';
 
 export interface PipelineLogger {
   log(message: string): void;
-  warn(message: string): void;
+  /**
+   * `key`: a per-message line (bad input, a failed message), rate-limited per source and reason
+   * by the service (README, "Bad input"); the counters count every message regardless.
+   */
+  warn(message: string, key?: PerMessageKey): void;
   debug(message: string): void;
 }
 
@@ -82,7 +87,8 @@ export class IngestPipeline {
       case 'decode-error':
         counters.add('decode_errors');
         this.deps.logger.warn(
-          `MQTT [${tag}] decode error: ${prepared.error} (topic=${sanitizeLogText(prepared.shortTopic)} observer=${truncateId(prepared.observerId)} rawHexLen=${prepared.rawLength})`,
+          `MQTT [${tag}] decode error: ${sanitizeLogText(prepared.error)} (topic=${sanitizeLogText(prepared.shortTopic)} observer=${truncateId(prepared.observerId)} rawHexLen=${prepared.rawLength})`,
+          { source: tag, reason: 'decode_error' },
         );
         return;
       case 'companion':
@@ -94,6 +100,7 @@ export class IngestPipeline {
         counters.add('message_errors');
         this.deps.logger.warn(
           `[writer] message on ${sanitizeLogText(message.topic)} from [${tag}] skipped: ${sanitizeLogText(prepared.error)}`,
+          { source: tag, reason: 'message_failed' },
         );
         return;
     }
@@ -146,7 +153,10 @@ export class IngestPipeline {
     switch (packet.advertVerdict) {
       case 'rejected':
         counters.add('advert_rejects');
-        this.deps.logger.warn(`MQTT [${tag}] skipping corrupted ADVERT: ${sanitizeLogText(packet.advertReason ?? '')}`);
+        this.deps.logger.warn(`MQTT [${tag}] skipping corrupted ADVERT: ${sanitizeLogText(packet.advertReason ?? '')}`, {
+          source: tag,
+          reason: 'advert_rejected',
+        });
         return;
       case 'bad-signature':
         this.deps.repository.insertDroppedPacket({
@@ -161,6 +171,7 @@ export class IngestPipeline {
         counters.add('sig_drops');
         this.deps.logger.warn(
           `MQTT [${tag}] DROPPED invalid signature: hash=${packet.hash} name=${sanitizeLogText(advert!.name)} observer=${sanitizeLogText(origin || observerId)} pubkey=${advert!.pubKey.slice(0, 16)}`,
+          { source: tag, reason: 'invalid_signature' },
         );
         return;
       case 'geo-drop':
@@ -344,7 +355,7 @@ export class IngestPipeline {
     const outcome = this.deps.decode(raw, this.clientContext);
     if (!outcome.ok) {
       counters.add('decode_errors');
-      this.deps.logger.warn(`MQTT [${tag}] client decode error: ${outcome.error}`);
+      this.deps.logger.warn(`MQTT [${tag}] client decode error: ${sanitizeLogText(outcome.error)}`, { source: tag, reason: 'client_decode_error' });
       return;
     }
     if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
