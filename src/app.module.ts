@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
+import { EmbeddedBrokerModule } from './modules/embedded-broker/embedded-broker.module';
 import { DecoderModule } from './modules/decoder/decoder.module';
 import { HealthModule } from './modules/health/health.module';
 import { IngestModule } from './modules/ingest/ingest.module';
@@ -29,13 +30,16 @@ export class AppModule {
         PersistenceModule,
         IngestModule,
         SourceStatusModule,
+        // Before the MQTT sources: it listens in its module init, before the transport connects them.
+        EmbeddedBrokerModule,
         MqttModule,
         StartupModule,
         StatsFileModule,
         HealthModule,
         MetricsModule,
         ConfigReloadModule,
-        StatusApiModule,
+        // The status routes and page are optional (http.statusApi); health and metrics stay.
+        ...(config.http.statusApi ? [StatusApiModule] : []),
       ],
     };
   }

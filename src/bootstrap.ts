@@ -39,8 +39,12 @@ export async function startService(
   const app = await createApp(config, { logger });
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.http.port, config.http.host);
-  log.log(`HTTP listening on ${config.http.host}:${config.http.port}`);
+  if (config.http.enabled) {
+    await app.listen(config.http.port, config.http.host);
+    log.log(`HTTP listening on ${config.http.host}:${config.http.port}${config.http.statusApi ? '' : ' (status routes off: http.statusApi is false)'}`);
+  } else {
+    log.log('HTTP server off (http.enabled is false): no health, metrics or status routes; the stats file and the log remain');
+  }
   exitCleanlyOnSignals(app, log);
   reloadOnSighup(app, log);
   return app;

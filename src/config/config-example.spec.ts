@@ -40,7 +40,7 @@ describe('config.example.json', () => {
       ['regional', 'ssl://mqtt.example.org:8883', 1],
     ]);
     expect(config.geoFilter?.polygon).toHaveLength(4);
-    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0', enabled: true, statusApi: true });
     expect(config.schedules).toEqual(REFERENCE_SCHEDULES);
   });
 

@@ -25,7 +25,9 @@ export const CONFIG_DEFAULTS = {
   // ours
   qos: 0,
   sessionExpirySec: 86_400,
-  http: { port: 8080, host: '0.0.0.0' },
+  http: { port: 8080, host: '0.0.0.0', enabled: true, statusApi: true },
+  embeddedBroker: { enabled: false, host: '127.0.0.1', port: 1883 },
+  embeddedSource: { name: 'embedded', clientId: 'meshcore-ingestor-embedded' },
   ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 10000, workerThread: undefined },
   sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10_000 },
   watchdog: { intervalSec: 60, thresholdSec: 300 },

@@ -428,6 +428,25 @@ export class HttpFileDto {
   @IsOptional() @IsNonBlankString() host?: string;
   // Blank = unset, so a template can carry the key.
   @IsOptional() @IsGoString() adminToken?: string;
+  /** false: no HTTP server at all (no health, metrics or status routes). */
+  @IsOptional() @IsGoBool() enabled?: boolean;
+  /** false: the status routes (/, /api/mqtt/status, /api/maintenance) are off; health and metrics stay. */
+  @IsOptional() @IsGoBool() statusApi?: boolean;
+}
+
+@StrictKeys()
+export class EmbeddedBrokerUserFileDto {
+  @IsNonBlankString() username?: string;
+  @IsNonBlankString() password?: string;
+}
+
+/** The broker inside the service (aedes): observers publish to it directly. */
+@StrictKeys()
+export class EmbeddedBrokerFileDto {
+  @IsOptional() @IsGoBool() enabled?: boolean;
+  @IsOptional() @IsNonBlankString() host?: string;
+  @IsOptional() @IsGoInt({ min: 1, max: 65535 }) port?: number;
+  @IsOptional() @NestedDto(() => EmbeddedBrokerUserFileDto, { list: true }) users?: EmbeddedBrokerUserFileDto[];
 }
 
 export class IngestFileDto {
@@ -535,4 +554,5 @@ export class ConfigFileDto {
   @IsOptional() @NestedDto(() => LogFileDto) log?: LogFileDto;
   @IsOptional() @NestedDto(() => MaintenanceFileDto) maintenance?: MaintenanceFileDto;
   @IsOptional() @NestedDto(() => SchedulesFileDto) schedules?: SchedulesFileDto;
+  @IsOptional() @NestedDto(() => EmbeddedBrokerFileDto) embeddedBroker?: EmbeddedBrokerFileDto;
 }

@@ -27,6 +27,16 @@ export interface MqttSourceConfig {
   readonly clientId?: string;
   /** Ours: MQTT 5 session expiry for qos 1 sources, seconds. */
   readonly sessionExpirySec: number;
+  /** The embedded broker's own source: it speaks MQTT 3.1.1 only, so QoS 1 uses a 3.1.1 persistent session. */
+  readonly embedded?: boolean;
+}
+
+export interface EmbeddedBrokerConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** Empty: anonymous clients are accepted (said in the log). */
+  readonly users: readonly { readonly username: string; readonly password: string }[];
 }
 
 export interface RetentionConfig {
@@ -92,7 +102,13 @@ export interface AppConfig {
     readonly host: string;
     /** Bearer token of the admin routes (POST /api/maintenance/…); env INGESTOR_ADMIN_TOKEN wins. Unset = routes off. */
     readonly adminToken?: string;
+    /** false: no HTTP server (env INGESTOR_HTTP_ENABLED). */
+    readonly enabled: boolean;
+    /** false: no status routes (/, /api/mqtt/status, /api/maintenance); health and metrics stay (env INGESTOR_STATUS_API). */
+    readonly statusApi: boolean;
   };
+  /** The MQTT broker inside the service; when enabled, it is also a source (EMBEDDED_SOURCE_NAME). */
+  readonly embeddedBroker: EmbeddedBrokerConfig;
   /**
    * Group commit of the single writer: flush at batchSize messages or flushIntervalMs, whichever
    * first. Once writing, MQTT reads pause while highWaterMark messages are queued (the broker

@@ -95,7 +95,8 @@ describe('reading the file (§1.1)', () => {
       ingestBufferSize: 50000,
       statsFilePath: '/tmp/corescope-ingestor-stats.json',
       slowWriterMs: 500,
-      http: { port: 8080, host: '0.0.0.0' },
+      http: { port: 8080, host: '0.0.0.0', enabled: true, statusApi: true },
+      embeddedBroker: { enabled: false, host: '127.0.0.1', port: 1883, users: [] },
       ingest: { batchSize: 2000, flushIntervalMs: 50, highWaterMark: 10000, workerThread: undefined },
       sqlite: { cacheSizeMiB: 16, walAutocheckpointPages: 10000 },
       watchdog: { intervalSec: 60, thresholdSec: 300 },
@@ -644,7 +645,7 @@ describe('Go-like JSON decoding (§1.1)', () => {
     expect(config.retention).toMatchObject({ nodeDays: 7, observerDays: 14 });
     expect(config.channelKeysPath).toBe(join(dir, 'channel-rainbow.json'));
     expect(config.ingestBufferSize).toBe(50000);
-    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0', enabled: true, statusApi: true });
     expect(config.log.format).toBe('text');
   });
 
@@ -723,7 +724,7 @@ describe('our own keys', () => {
       log: { format: 'json', level: 'debug' },
       maintenance: { deleteChunkRows: 250 },
     });
-    expect(config.http).toEqual({ port: 9100, host: '127.0.0.1' });
+    expect(config.http).toEqual({ port: 9100, host: '127.0.0.1', enabled: true, statusApi: true });
     expect(config.maintenance).toEqual({ deleteChunkRows: 250 });
     expect(config.ingest).toEqual({ batchSize: 500, flushIntervalMs: 250, highWaterMark: 20000, workerThread: false });
     expect(config.sqlite).toEqual({ cacheSizeMiB: 64, walAutocheckpointPages: 2000 });
@@ -880,5 +881,82 @@ describe('broker URLs are checked at start (stricter than the reference)', () =>
     const schemes = ['mqtt://h', 'mqtts://h:8883', 'tcp://h:1883', 'ssl://h', 'ws://h:8080/mqtt', 'wss://u:p@h/mqtt', 'MQTT://h:1883'];
     const { config } = load({ mqttSources: schemes.map((broker) => ({ broker })) });
     expect(config.mqttSources).toHaveLength(schemes.length);
+  });
+});
+
+describe('http switches, the embedded broker and runtime.maxMemoryMB', () => {
+  it('http.enabled and http.statusApi default to true; the file and then the env turn them off', () => {
+    expect(loadFile({}).http).toMatchObject({ enabled: true, statusApi: true });
+    expect(loadFile({ http: { enabled: false, statusApi: false } }).http).toMatchObject({ enabled: false, statusApi: false });
+    expect(loadFile({ http: { enabled: false } }, { INGESTOR_HTTP_ENABLED: 'true' }).http.enabled).toBe(true);
+    expect(loadFile({}, { INGESTOR_STATUS_API: 'off', INGESTOR_HTTP_ENABLED: '0' }).http).toMatchObject({ enabled: false, statusApi: false });
+    expect(loadFile({}, { INGESTOR_STATUS_API: ' ' }).http.statusApi).toBe(true);
+  });
+
+  it('a switch that is not a boolean fails the start, naming the key or variable', () => {
+    expect(loadError({ http: { statusApi: 'no' } }).keyPath).toBe('http.statusApi');
+    const error = loadError({}, { INGESTOR_STATUS_API: 'sometimes' });
+    expect(error.keyPath).toBe('INGESTOR_STATUS_API');
+    expect(error.message).toBe('config: env INGESTOR_STATUS_API must be true or false, got "sometimes"');
+  });
+
+  it('the embedded broker is off by default and adds no source', () => {
+    const config = loadFile({});
+    expect(config.embeddedBroker).toEqual({ enabled: false, host: '127.0.0.1', port: 1883, users: [] });
+    expect(config.mqttSources.map((s) => s.name)).toEqual(['local']);
+  });
+
+  it('enabled, its QoS 1 source replaces the default localhost one, or comes after the configured ones', () => {
+    const only = load({ embeddedBroker: { enabled: true, port: 1999 } }, {});
+    expect(only.notices.join('\n')).not.toMatch(/defaulting to/);
+    expect(only.config.mqttSources).toEqual([
+      expect.objectContaining({
+        name: 'embedded',
+        broker: 'tcp://127.0.0.1:1999',
+        topics: ['meshcore/#'],
+        qos: 1,
+        clientId: 'meshcore-ingestor-embedded',
+        embedded: true,
+        username: expect.any(String),
+        password: expect.any(String),
+      }),
+    ]);
+    const both = loadFile({ mqttSources: [source({ name: 'east' })], embeddedBroker: { enabled: true, host: '0.0.0.0' } });
+    expect(both.mqttSources.map((s) => [s.name, s.broker])).toEqual([
+      ['east', 'tcp://b:1883'],
+      // Listening on every address, the service connects to itself over loopback.
+      ['embedded', 'tcp://127.0.0.1:1883'],
+    ]);
+    // The same process resolves the same credentials: a reload sees no change.
+    expect(loadFile({ embeddedBroker: { enabled: true } }).mqttSources[0].password).toBe(only.config.mqttSources[0].password);
+  });
+
+  it('env switches it on and moves its port', () => {
+    const config = loadFile({}, { INGESTOR_EMBEDDED_BROKER: 'yes', INGESTOR_EMBEDDED_BROKER_PORT: '2883' });
+    expect(config.embeddedBroker).toMatchObject({ enabled: true, port: 2883 });
+    expect(config.mqttSources.map((s) => s.broker)).toEqual(['tcp://127.0.0.1:2883']);
+    expect(loadError({}, { INGESTOR_EMBEDDED_BROKER_PORT: '0' }).keyPath).toBe('INGESTOR_EMBEDDED_BROKER_PORT');
+  });
+
+  it.each([
+    [{ embeddedBroker: { port: 0 } }, 'embeddedBroker.port', 'must be an integer between 1 and 65535'],
+    [{ embeddedBroker: { host: ' ' } }, 'embeddedBroker.host', 'must not be empty'],
+    [{ embeddedBroker: { users: [{ username: 'a' }] } }, 'embeddedBroker.users[0].password', 'must be a string'],
+    [{ embeddedBroker: { users: [{ username: '', password: 'x' }] } }, 'embeddedBroker.users[0].username', 'must not be empty'],
+  ])('rejects %j naming %s', (file, keyPath, problem) => {
+    const error = loadError(file);
+    expect(error.keyPath).toBe(keyPath);
+    expect(error.message).toContain(problem);
+  });
+
+  it('a misspelt key inside embeddedBroker stops the start (it would do nothing)', () => {
+    expect(loadError({ embeddedBroker: { enable: true } }).message).toMatch(/embeddedBroker\.enable/);
+  });
+
+  it('runtime.maxMemoryMB is named as ignored at start', () => {
+    expect(load({ runtime: { maxMemoryMB: 256 } }, {}).warnings).toEqual([
+      "config: runtime.maxMemoryMB=256 is ignored (Node has no soft memory limit like Go's); for a hard V8 heap cap set NODE_OPTIONS=--max-old-space-size=<MiB>",
+    ]);
+    expect(load({}, {}).warnings).toEqual([]);
   });
 });

@@ -23,9 +23,15 @@ import { parseDuration } from './duration';
 import { decodeLikeGo } from './go-json-decoder';
 import { parseJsonWithPosition } from './json-syntax';
 import { resolveSchedules, type LegacyPeriodKey } from './maintenance-schedules';
+import { EMBEDDED_INGEST_CREDENTIALS } from './embedded-broker-credentials';
 
 /** Env override of http.adminToken (a secret is easier to keep out of a file that is shared with the server). */
 export const ADMIN_TOKEN_ENV = 'INGESTOR_ADMIN_TOKEN';
+/** Env overrides of http.enabled, http.statusApi, embeddedBroker.enabled and embeddedBroker.port. */
+export const HTTP_ENABLED_ENV = 'INGESTOR_HTTP_ENABLED';
+export const STATUS_API_ENV = 'INGESTOR_STATUS_API';
+export const EMBEDDED_BROKER_ENV = 'INGESTOR_EMBEDDED_BROKER';
+export const EMBEDDED_BROKER_PORT_ENV = 'INGESTOR_EMBEDDED_BROKER_PORT';
 
 export interface LoadConfigOptions {
   /** As given on the command line; relative paths resolve against `cwd`. Default `config.json`. */
@@ -61,6 +67,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   reportIgnoredKeys(file, droppedKeys, { notices, warnings });
 
   const config = resolveAppConfig(file, { configPath, configFileFound: text !== undefined, env, notices });
+  if (config.runtime.maxMemoryMB > 0) {
+    // Go's soft limit (GOMEMLIMIT) has no Node equivalent; a hard heap cap is the operator's call (README, "Memory").
+    warnings.push(
+      `config: runtime.maxMemoryMB=${config.runtime.maxMemoryMB} is ignored (Node has no soft memory limit like Go's); for a hard V8 heap cap set NODE_OPTIONS=--max-old-space-size=<MiB>`,
+    );
+  }
   registerSecrets(file, config);
   deepFreeze(config);
   return { config, notices, warnings };
@@ -213,13 +225,14 @@ function normalizedSet(values: readonly (string | null)[] | undefined, normalize
 function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConfig {
   const { env } = context;
   const retention = file.retention ?? {};
+  const embeddedBroker = resolveEmbeddedBroker(file, env);
   const config: AppConfig = {
     configPath: context.configPath,
     configFileFound: context.configFileFound,
 
     // DB_PATH is applied before the empty → default rule, so an empty DB_PATH changes nothing.
     dbPath: env.DB_PATH || file.dbPath || CONFIG_DEFAULTS.dbPath,
-    mqttSources: resolveSources(file, env, context.notices),
+    mqttSources: resolveSources(file, env, context.notices, embeddedBroker),
     ...(file.logLevel !== undefined && { logLevel: file.logLevel }),
 
     channelKeysPath:
@@ -266,7 +279,10 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
       port: resolveHttpPort(env.PORT) ?? file.http?.port ?? CONFIG_DEFAULTS.http.port,
       host: file.http?.host ?? CONFIG_DEFAULTS.http.host,
       ...resolveAdminToken(env[ADMIN_TOKEN_ENV], file.http?.adminToken),
+      enabled: envBool(env, HTTP_ENABLED_ENV) ?? file.http?.enabled ?? CONFIG_DEFAULTS.http.enabled,
+      statusApi: envBool(env, STATUS_API_ENV) ?? file.http?.statusApi ?? CONFIG_DEFAULTS.http.statusApi,
     },
+    embeddedBroker,
     ingest: {
       batchSize: file.ingest?.batchSize ?? CONFIG_DEFAULTS.ingest.batchSize,
       flushIntervalMs: file.ingest?.flushIntervalMs ?? CONFIG_DEFAULTS.ingest.flushIntervalMs,
@@ -310,8 +326,72 @@ function resolveAdminToken(fromEnv: string | undefined, fromFile: string | undef
   return token ? { adminToken: token } : {};
 }
 
-/** §1.3 steps 2, 5, 6 (DB_PATH, step 3–4, is handled by the caller). */
-function resolveSources(file: ConfigFileDto, env: NodeJS.ProcessEnv, notices: string[]): MqttSourceConfig[] {
+/** A boolean env override: true/false, 1/0, yes/no, on/off; empty = unset; anything else fails the start. */
+function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const text = env[name]?.trim().toLowerCase();
+  if (!text) return undefined;
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new ConfigError(`config: env ${name} must be true or false, got ${JSON.stringify(env[name])}`, name);
+}
+
+function resolveEmbeddedBroker(file: ConfigFileDto, env: NodeJS.ProcessEnv): AppConfig['embeddedBroker'] {
+  const block = file.embeddedBroker ?? {};
+  const portText = env[EMBEDDED_BROKER_PORT_ENV]?.trim();
+  let port = block.port ?? CONFIG_DEFAULTS.embeddedBroker.port;
+  if (portText) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      throw new ConfigError(
+        `config: env ${EMBEDDED_BROKER_PORT_ENV} must be an integer between 1 and 65535, got ${JSON.stringify(env[EMBEDDED_BROKER_PORT_ENV])}`,
+        EMBEDDED_BROKER_PORT_ENV,
+      );
+    }
+  }
+  return {
+    enabled: envBool(env, EMBEDDED_BROKER_ENV) ?? block.enabled ?? CONFIG_DEFAULTS.embeddedBroker.enabled,
+    host: block.host?.trim() || CONFIG_DEFAULTS.embeddedBroker.host,
+    port,
+    users: (block.users ?? []).map((user) => ({ username: user.username!, password: user.password! })),
+  };
+}
+
+/**
+ * The service's own source on its embedded broker: QoS 1 (acknowledged after commit) over a
+ * persistent MQTT 3.1.1 session, the only version the broker speaks, with the per-process credentials.
+ */
+function embeddedSource(broker: AppConfig['embeddedBroker']): MqttSourceConfig {
+  const host = broker.host === '0.0.0.0' || broker.host === '::' ? '127.0.0.1' : broker.host;
+  return {
+    name: CONFIG_DEFAULTS.embeddedSource.name,
+    broker: `tcp://${host.includes(':') ? `[${host}]` : host}:${broker.port}`,
+    username: EMBEDDED_INGEST_CREDENTIALS.username,
+    password: EMBEDDED_INGEST_CREDENTIALS.password,
+    topics: [CONFIG_DEFAULTS.topic],
+    iataFilter: [],
+    connectTimeoutSec: CONFIG_DEFAULTS.connectTimeoutSec,
+    qos: 1,
+    clientId: CONFIG_DEFAULTS.embeddedSource.clientId,
+    sessionExpirySec: CONFIG_DEFAULTS.sessionExpirySec,
+    embedded: true,
+  };
+}
+
+/**
+ * §1.3 steps 2, 5, 6 (DB_PATH, step 3–4, is handled by the caller). With the embedded broker on, its
+ * source comes last; it replaces the default localhost source when nothing else is configured.
+ */
+function resolveSources(
+  file: ConfigFileDto,
+  env: NodeJS.ProcessEnv,
+  notices: string[],
+  embeddedBroker: AppConfig['embeddedBroker'],
+): MqttSourceConfig[] {
+  const configured = resolveConfiguredSources(file, env, notices, !embeddedBroker.enabled);
+  return embeddedBroker.enabled ? [...configured, embeddedSource(embeddedBroker)] : configured;
+}
+
+function resolveConfiguredSources(file: ConfigFileDto, env: NodeJS.ProcessEnv, notices: string[], defaultToLocal: boolean): MqttSourceConfig[] {
   let sources: MqttSourceFileDto[] = file.mqttSources ?? [];
   if (env.MQTT_BROKER) {
     sources = [{ name: CONFIG_DEFAULTS.envSourceName, broker: env.MQTT_BROKER, topics: [env.MQTT_TOPIC || CONFIG_DEFAULTS.topic] }];
@@ -320,7 +400,7 @@ function resolveSources(file: ConfigFileDto, env: NodeJS.ProcessEnv, notices: st
     // Both topics, in this order; an empty legacy topic stays as an (unusable) empty filter, as in the reference.
     sources = [{ name: CONFIG_DEFAULTS.legacySourceName, broker: file.mqtt.broker, topics: [file.mqtt.topic ?? '', CONFIG_DEFAULTS.topic] }];
   }
-  if (sources.length === 0) {
+  if (sources.length === 0 && defaultToLocal) {
     sources = [{ ...CONFIG_DEFAULTS.localSource, topics: [CONFIG_DEFAULTS.topic] }];
     notices.push(`no MQTT sources configured, defaulting to ${CONFIG_DEFAULTS.localSource.broker}`);
   }
@@ -456,4 +536,6 @@ function registerSecrets(file: ConfigFileDto, config: AppConfig): void {
   if (file.mqtt?.broker) for (const secret of passwordInUrl(file.mqtt.broker)) secretMasker.register(secret);
   secretMasker.register(file.http?.adminToken);
   secretMasker.register(config.http.adminToken);
+  for (const user of config.embeddedBroker.users) secretMasker.register(user.password);
+  secretMasker.register(EMBEDDED_INGEST_CREDENTIALS.password);
 }

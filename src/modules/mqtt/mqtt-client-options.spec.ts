@@ -35,6 +35,12 @@ describe('buildClientOptions (mqtt_opts_test.go)', () => {
     expect(o).toMatchObject({ clientId: 'ingestor-1', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } });
   });
 
+  it('uses a persistent MQTT 3.1.1 session (clean: false, no v5 properties) for the embedded broker, which has no MQTT 5', () => {
+    const o = buildClientOptions(source({ qos: 1, clientId: 'meshcore-ingestor-embedded', embedded: true }));
+    expect(o).toMatchObject({ clientId: 'meshcore-ingestor-embedded', clean: false, protocolVersion: 4 });
+    expect(o.properties).toBeUndefined();
+  });
+
   it('makes readable ids from URL tags', () => {
     expect(ephemeralClientId('tcp://u@host:1883')).toMatch(/^meshcore-ingestor-u-host-1883-[0-9a-f]{8}$/);
     expect(ephemeralClientId('tcp://u:hunter2@host:1883')).not.toContain('hunter2');

@@ -20,7 +20,8 @@ export function ephemeralClientId(tag: string): string {
 /**
  * mqtt.js options for one source. QoS 0 keeps the reference's clean MQTT 3.1.1 session; QoS 1
  * uses MQTT 5 with a fixed client id and a session that outlives the connection, so the broker
- * keeps what we have not acknowledged.
+ * keeps what we have not acknowledged. The embedded broker's source is the exception: MQTT 3.1.1
+ * with clean: false, the same guarantee on a broker without version 5.
  */
 export function buildClientOptions(source: MqttSourceConfig): IClientOptions {
   const persistent = source.qos === 1;
@@ -33,13 +34,14 @@ export function buildClientOptions(source: MqttSourceConfig): IClientOptions {
     // We subscribe ourselves on every connect (the reference does, and mqtt.js skips it when the
     // broker reports a present session).
     resubscribe: false,
-    protocolVersion: persistent ? 5 : 4,
+    // The embedded broker speaks 3.1.1 only: its persistent session is the 3.1.1 kind (clean: false).
+    protocolVersion: persistent && !source.embedded ? 5 : 4,
     // mqtt-packet otherwise pre-builds a 2-byte Buffer for each of the 65 536 message ids and
     // lengths on the first write: 6 MiB of heap (measured in a heap snapshot) for a client that
     // mostly reads.
     writeCache: false,
   };
-  if (persistent) options.properties = { sessionExpiryInterval: source.sessionExpirySec };
+  if (persistent && !source.embedded) options.properties = { sessionExpiryInterval: source.sessionExpirySec };
   if (source.username) options.username = source.username;
   if (source.password) options.password = source.password;
   if (source.rejectUnauthorized === false) options.rejectUnauthorized = false;

@@ -210,7 +210,8 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
         }
         const refused = granted?.some((g) => g.qos === 128);
         if (refused) this.logger.warn(`${this.label(conn)} subscribe error for ${topic}: refused by broker`);
-        else this.logger.log(`${this.label(conn)} subscribed to ${topic}`);
+        // The granted QoS shows what the broker agreed to: 1 means each message is acknowledged after its commit.
+        else this.logger.log(`${this.label(conn)} subscribed to ${topic}${qos === 1 ? ` (QoS ${granted?.[0]?.qos ?? '?'} granted)` : ''}`);
       });
     }
   }

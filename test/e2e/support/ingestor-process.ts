@@ -14,6 +14,8 @@ export interface IngestorOptions {
   env?: Record<string, string>;
   /** Reuse a working directory (restart on the same database). */
   dir?: string;
+  /** Started once this line is logged, instead of once /api/health/live answers (a service without HTTP). */
+  startedWhenLogged?: RegExp;
 }
 
 /** The real service, started as in production (`bin/meshcore-ingestor serve --config …`), in a child process with its own temp dir. */
@@ -62,7 +64,9 @@ export class IngestorProcess {
     this.proc.stdout?.on('data', (d) => (this.output += d));
     this.proc.stderr?.on('data', (d) => (this.output += d));
     this.exitPromise = new Promise((res) => this.proc?.once('exit', (code) => res(code)));
-    await this.waitFor(async () => (await this.fetchJson('/api/health/live').catch(() => undefined)) !== undefined, 30_000, 'HTTP up');
+    const started = this.options.startedWhenLogged;
+    if (started) await this.waitFor(() => started.test(this.output), 30_000, `log line ${started}`);
+    else await this.waitFor(async () => (await this.fetchJson('/api/health/live').catch(() => undefined)) !== undefined, 30_000, 'HTTP up');
     return this;
   }
 
