@@ -6,34 +6,17 @@
 //
 //   npm run bench                                  # builds first
 //   node bench/e2e.bench.mjs --count 100000 --paced-seconds 60 --repeat 3
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, requireFromProject as require, root, shared } from './bench-support.mjs';
+import { arg, findMosquitto, freePort, requireFromProject as require, root, shared } from './bench-support.mjs';
 const COUNT = Number(arg('count', '100000'));
 const PACED_RATE = Number(arg('paced-rate', '2000'));
 const PACED_SECONDS = Number(arg('paced-seconds', '60'));
 const REPEAT = Number(arg('repeat', '3'));
 
-const freePort = () =>
-  new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-
-function findMosquitto() {
-  for (const c of ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto']) if (existsSync(c)) return c;
-  const r = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' });
-  if (r.status === 0) return r.stdout.trim();
-  throw new Error('mosquitto not found (apt-get install mosquitto)');
-}
 
 /** Observations the stream really carries: the generator does not know which packets our decoder rejects. */
 async function storableObservations(toolsDir, count, extra) {

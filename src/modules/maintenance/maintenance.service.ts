@@ -24,7 +24,7 @@ import { MultibyteCapabilityPersister, multibyteSnapshotPath } from './multibyte
 import { NeighborEdgesBuilder } from './neighbor-edges.builder';
 import { oneLineError } from './one-line-error';
 import { PruneRequestQueue, pruneRequestDirectory } from './prune-request.queue';
-import { RetentionJobs, type RowTally } from './retention.jobs';
+import { CHUNK_TARGET_MS, RetentionJobs, type RetentionJobsOptions, type RowTally } from './retention.jobs';
 
 /** Injection token for the wall clock of the retention cutoffs (tests pin it). */
 export const MAINTENANCE_CLOCK = Symbol('MAINTENANCE_CLOCK');
@@ -38,7 +38,10 @@ const NEIGHBOR_SLOW_TICK_MS = 5_000;
 const DAY_MS = 86_400_000;
 
 interface MaintenanceParts {
+  /** The scheduled and requested runs: chunks sized to CHUNK_TARGET_MS, beside ingest. */
   readonly jobs: RetentionJobs;
+  /** The start-up runs, before the ingest writer starts: nothing to share with, chunks of deleteChunkRows. */
+  readonly startupJobs: RetentionJobs;
   readonly neighborBuilder: NeighborEdgesBuilder;
   readonly multibytePersister: MultibyteCapabilityPersister;
   readonly pruneQueue: PruneRequestQueue;
@@ -108,7 +111,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
    * the next one still runs.
    */
   runStartupJobs(): void {
-    const { jobs } = this.parts;
+    const { startupJobs: jobs } = this.parts;
     const { retention, observerBlacklist, db } = this.current;
     this.runStartupStep('observer blacklist', () => jobs.softDeleteBlacklistedObservers(observerBlacklist));
     this.runStartupStep('auto-vacuum check', () => jobs.checkAutoVacuum(db.vacuumOnStartup));
@@ -314,19 +317,22 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     const perf = this.writerPerf;
     const current = () => this.current;
     const { dbPath } = this.current;
+    // Getters, not values (and no spread, which would read them once): a reload changes them for the next chunk.
+    const jobOptions = (chunkTargetMs?: number): RetentionJobsOptions => ({
+      log,
+      now,
+      writerPerf: perf,
+      chunkTargetMs,
+      get deleteChunkRows() {
+        return current().maintenance.deleteChunkRows;
+      },
+      get incrementalVacuumPages() {
+        return current().db.incrementalVacuumPages;
+      },
+    });
     return {
-      jobs: new RetentionJobs(repository, {
-        log,
-        now,
-        writerPerf: perf,
-        // Getters: a reload changes them for the next chunk.
-        get deleteChunkRows() {
-          return current().maintenance.deleteChunkRows;
-        },
-        get incrementalVacuumPages() {
-          return current().db.incrementalVacuumPages;
-        },
-      }),
+      jobs: new RetentionJobs(repository, jobOptions(CHUNK_TARGET_MS)),
+      startupJobs: new RetentionJobs(repository, jobOptions()),
       neighborBuilder: new NeighborEdgesBuilder(repository, {
         timeWrite: (work) => perf.time('neighbor_builder', 'tx-body', work),
       }),

@@ -464,4 +464,46 @@ describe('upkeep', () => {
     // 6 rows a chunk = two transmissions with their observations: 2 + 2 + 1, and a last empty look.
     expect(perf.snapshot().prune_packets.count).toBeGreaterThanOrEqual(3);
   });
+
+  describe('paced by chunkTargetMs (runs beside ingest)', () => {
+    /** 1 000 old transmissions with one observation each (2 000 rows), and the maxRows each chunk asked for. */
+    async function pacedRun(chunkTargetMs: number, deleteChunkRows = 5000) {
+      const database = await databases.create();
+      database.db.transaction(() => {
+        for (let i = 0; i < 1000; i += 1) {
+          const tx = insertTransmission(database.db, { hash: `old${i}`, firstSeen: daysAgo(40) });
+          insertObservation(database.db, { transmissionId: tx, timestamp: Date.parse(daysAgo(40)) / 1000 });
+        }
+      })();
+      const repository = new SqliteMaintenanceRepository(database.db);
+      const asked: number[] = [];
+      const original = repository.transmissionsFirstSeenBefore.bind(repository);
+      repository.transmissionsFirstSeenBefore = (cutoff: string) => {
+        const chunks = original(cutoff);
+        return { next: (maxRows: number) => (asked.push(maxRows), chunks.next(maxRows)) };
+      };
+      const jobs = new RetentionJobs(repository, { log: () => {}, now: () => NOW, deleteChunkRows, incrementalVacuumPages: 1024, chunkTargetMs });
+      const tally = { rows: 0 };
+      expect(runToCompletion(jobs.pruneOldPackets(30, tally))).toBe(1000);
+      expect(tally.rows).toBe(2000);
+      expect(countRows(database.db, 'transmissions')).toBe(0);
+      expect(countRows(database.db, 'observations')).toBe(0);
+      return asked;
+    }
+
+    it('starts small and grows to deleteChunkRows when chunks are cheap against the target', async () => {
+      // A target no chunk can reach: after the 500-row first chunk the rest goes in one deleteChunkRows chunk.
+      expect(await pacedRun(1e9)).toEqual([500, 5000]);
+    });
+
+    it('never asks for more than deleteChunkRows, even for the first chunk', async () => {
+      expect(await pacedRun(1e9, 300)).toEqual(Array(7).fill(300));
+    });
+
+    it('shrinks to the 50-row floor when every row costs more than the target', async () => {
+      const asked = await pacedRun(1e-9);
+      expect(asked[0]).toBe(500);
+      expect(new Set(asked.slice(1))).toEqual(new Set([50]));
+    });
+  });
 });
