@@ -144,11 +144,14 @@ const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
 /** meshcore_ingestor_writer_hold_seconds: per component, holds counted and holds ≤ 100 ms. */
 function holdHistogram(text) {
   const out = {};
+  // prom-client writes a bucket's labels as {le="…",component="…"}: read them in any order.
   for (const line of text.split('\n')) {
-    let m = /^meshcore_ingestor_writer_hold_seconds_bucket\{component="([^"]+)",le="0\.1"\} (\d+)/.exec(line);
-    if (m) (out[m[1]] ??= {}).le100 = Number(m[2]);
-    m = /^meshcore_ingestor_writer_hold_seconds_count\{component="([^"]+)"\} (\d+)/.exec(line);
-    if (m) (out[m[1]] ??= {}).count = Number(m[2]);
+    const m = /^meshcore_ingestor_writer_hold_seconds_(bucket|count)\{([^}]*)\} (\d+)/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+    if (!labels.component) continue;
+    if (m[1] === 'count') (out[labels.component] ??= {}).count = Number(m[3]);
+    else if (labels.le === '0.1') (out[labels.component] ??= {}).le100 = Number(m[3]);
   }
   return out;
 }
@@ -431,7 +434,7 @@ async function main() {
         if (count === 0) continue;
         const rose = !before || figures.hold_ms_max > before.hold_ms_max;
         const over100 = (histB[component]?.count ?? 0) - (histA[component]?.count ?? 0) - ((histB[component]?.le100 ?? 0) - (histA[component]?.le100 ?? 0));
-        out[component] = { count, over100, maxInWindow: rose ? figures.hold_ms_max : `<= ${before.hold_ms_max}` };
+        out[component] = { count, over100, maxInWindow: rose ? figures.hold_ms_max : `<= ${before.hold_ms_max.toFixed(1)}` };
       }
       return out;
     };
