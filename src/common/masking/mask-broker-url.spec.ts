@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskBrokerUrl, SecretMasker } from './mask-broker-url';
+import { maskBrokerUrl, maskDatabaseUrl, SecretMasker } from './mask-broker-url';
 
 describe('maskBrokerUrl (ingestor-spec §6.3 examples)', () => {
   it.each([
@@ -30,12 +30,41 @@ describe('maskBrokerUrl (ingestor-spec §6.3 examples)', () => {
   });
 });
 
+describe('maskDatabaseUrl', () => {
+  it.each([
+    ['postgres://user:pass@host/db', 'postgres://user:****@host/db'],
+    ['postgresql://user:pass@host:5432/db?sslmode=require', 'postgresql://user:****@host:5432/db?sslmode=require'],
+    ['POSTGRES://u:p@ss@host/db', 'POSTGRES://u:****@host/db'],
+    ['postgres://user@host/db?password=pass&sslmode=require', 'postgres://user@host/db?password=****&sslmode=require'],
+    [
+      'postgres://user:pass@host/db?application_name=x&password=pass',
+      'postgres://user:****@host/db?application_name=x&password=****',
+    ],
+    ['postgres://user@host/db', 'postgres://user@host/db'],
+    ['', ''],
+  ])('%s → %s', (input, expected) => {
+    expect(maskDatabaseUrl(input)).toBe(expected);
+  });
+
+  it('masks PostgreSQL and broker URLs inside free text', () => {
+    expect(maskDatabaseUrl('db postgres://a:pw1@h/db?password=pw2 down, broker mqtt://b:pw3@m:1883 up')).toBe(
+      'db postgres://a:****@h/db?password=**** down, broker mqtt://b:****@m:1883 up',
+    );
+  });
+});
+
 describe('SecretMasker', () => {
   it('masks registered secrets anywhere in the text, plus URLs', () => {
     const masker = new SecretMasker();
     masker.register('s3cr3t-pass');
     expect(masker.mask('auth failed for s3cr3t-pass via mqtt://u:other@h:1')).toBe(
       'auth failed for **** via mqtt://u:****@h:1',
+    );
+  });
+
+  it('masks PostgreSQL URLs in log text, the query-parameter password included', () => {
+    expect(new SecretMasker().mask('open postgresql://u:pw@db/x?password=pw failed')).toBe(
+      'open postgresql://u:****@db/x?password=**** failed',
     );
   });
 });

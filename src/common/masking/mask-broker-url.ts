@@ -1,10 +1,12 @@
 /**
- * Credential masking for broker URLs (ingestor-spec §6.3). One function serves the status API
- * and every log line, so a password can never reach one and not the other.
+ * Credential masking for broker URLs (ingestor-spec §6.3) and PostgreSQL URLs. One function serves the status
+ * API and every log line, so a password can never reach one and not the other.
  */
 
-const MASKABLE_SCHEMES = new Set(['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss']);
-const URL_IN_TEXT = /(mqtt|mqtts|tcp|ssl|ws|wss):\/\/\S*/gi;
+const MASKABLE_SCHEMES = new Set(['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss', 'postgres', 'postgresql']);
+const URL_IN_TEXT = /(mqtt|mqtts|tcp|ssl|ws|wss|postgres|postgresql):\/\/\S*/gi;
+const DATABASE_URL_IN_TEXT = /postgres(?:ql)?:\/\/\S*/gi;
+const PASSWORD_PARAMETER = /([?&]password=)[^&#\s]*/gi;
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 
 /** Returns the masked URL, or null when the string is not a URL with a password part. */
@@ -41,7 +43,16 @@ export function maskBrokerUrl(value: string): string {
 }
 
 /**
- * Masks broker URLs plus any literal secret registered from config (a password can also show up
+ * Masks the password of a PostgreSQL URL, or of every such URL (and broker URL) inside free text. libpq and pg
+ * also take the password as a query parameter (`?password=`), so that is masked too.
+ */
+export function maskDatabaseUrl(value: string): string {
+  if (!value) return value;
+  return maskBrokerUrl(value).replace(DATABASE_URL_IN_TEXT, (url) => url.replace(PASSWORD_PARAMETER, '$1****'));
+}
+
+/**
+ * Masks broker and PostgreSQL URLs plus any literal secret registered from config (a password can also show up
  * outside a URL, e.g. in a client library's error text).
  */
 export class SecretMasker {
@@ -55,7 +66,7 @@ export class SecretMasker {
   mask(text: string): string {
     // Callers pass what they were given; a logger hands over undefined for a missing stack.
     if (typeof text !== 'string') return text;
-    let out = maskBrokerUrl(text);
+    let out = maskDatabaseUrl(text);
     for (const secret of this.secrets) {
       if (out.includes(secret)) out = out.split(secret).join('****');
     }
