@@ -85,8 +85,9 @@ export async function runReplay(config: AppConfig, file: string, logger: LoggerS
   const app = await NestFactory.createApplicationContext(ReplayModule.forRoot(config), { logger });
   try {
     await app.init();
-    await app.get(DatabaseService).asyncMigrations.whenIdle();
-    app.get(IngestPipelineService).refreshPathIndex();
+    const database = app.get(DatabaseService);
+    if (database.engine === 'sqlite') await database.asyncMigrations.whenIdle();
+    await app.get(IngestPipelineService).reloadPathIndex();
     const writer = app.get(IngestWriterService);
     writer.start();
     const started = process.hrtime.bigint();

@@ -418,7 +418,13 @@ export class ForeignAdvertsFileDto {
   @IsOptional() @IsGoString() mode?: string;
 }
 
+export const DB_ENGINES = ['sqlite', 'postgres'] as const;
+
 export class DbFileDto {
+  @IsOptional() @IsIn(DB_ENGINES, { message: (args) => `${args.property} must be one of: ${DB_ENGINES.join(', ')}` })
+  engine?: (typeof DB_ENGINES)[number];
+  // Blank = unset, like http.adminToken; checked against the engine in load-config.
+  @IsOptional() @IsGoString() url?: string;
   @IsOptional() @IsGoBool() vacuumOnStartup?: boolean;
   @IsOptional() @IsGoInt() incrementalVacuumPages?: number;
 }

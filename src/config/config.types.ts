@@ -83,7 +83,14 @@ export interface AppConfig {
   readonly geoFilter: GeoFilterConfig | null;
   readonly foreignAdverts: { readonly mode: 'flag' | 'drop' };
   readonly validateSignatures: boolean;
-  readonly db: { readonly vacuumOnStartup: boolean; readonly incrementalVacuumPages: number };
+  readonly db: {
+    /** `sqlite` (dbPath; what a CoreScope server reads) or `postgres` (url). */
+    readonly engine: 'sqlite' | 'postgres';
+    /** PostgreSQL connection URL (a secret: log and serve it only through maskUrl). */
+    readonly url?: string;
+    readonly vacuumOnStartup: boolean;
+    readonly incrementalVacuumPages: number;
+  };
   /** Upper-cased, trimmed; empty = allow all. */
   readonly observerIATAWhitelist: readonly string[];
   /** Lower-cased, trimmed. */

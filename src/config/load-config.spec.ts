@@ -88,7 +88,7 @@ describe('reading the file (§1.1)', () => {
       geoFilter: null,
       foreignAdverts: { mode: 'flag' },
       validateSignatures: true,
-      db: { vacuumOnStartup: false, incrementalVacuumPages: 1024 },
+      db: { engine: 'sqlite', vacuumOnStartup: false, incrementalVacuumPages: 1024 },
       observerIATAWhitelist: [],
       observerBlacklist: [],
       neighborEdgesMaxAgeDays: 5,
@@ -767,6 +767,11 @@ describe('our own keys', () => {
     [{ maintenance: { deleteChunkRows: 0 } }, 'maintenance.deleteChunkRows', 'must be an integer between 1 and 1000000'],
     [{ maintenance: 5 }, 'maintenance', 'must be an object, not a number'],
     [{ log: { format: 'xml' } }, 'log.format', 'must be one of: text, json'],
+    [{ db: { engine: 'mysql' } }, 'db.engine', 'must be one of: sqlite, postgres'],
+    [{ db: { engine: 'postgres' } }, 'db.url', 'is required when db.engine is postgres (or env INGESTOR_DB_URL)'],
+    [{ db: { engine: 'postgres', url: '   ' } }, 'db.url', 'is required when db.engine is postgres (or env INGESTOR_DB_URL)'],
+    [{ db: { engine: 'postgres', url: 'mysql://u:p@h/db' } }, 'db.url', 'must be a postgres:// or postgresql:// URL'],
+    [{ db: { url: 42 } }, 'db.url', 'must be a string'],
     [{ log: { level: 'info' } }, 'log.level', 'must be one of: error, warn, log, debug, verbose'],
     [{ mqttSources: [source({ qos: 2 })] }, 'mqttSources[0].qos', 'must be 0 or 1'],
     [{ mqttSources: [source({ qos: '1' })] }, 'mqttSources[0].qos', 'must be 0 or 1'],
@@ -782,6 +787,15 @@ describe('our own keys', () => {
     const error = loadError(file);
     expect(error.message).toBe(`config: ${keyPath} ${problem}`);
     expect(error.keyPath).toBe(keyPath);
+  });
+
+  it('db.engine defaults to sqlite (no url kept); postgres takes db.url; the env overrides both', () => {
+    expect(loadFile({}).db).toMatchObject({ engine: 'sqlite' });
+    expect(loadFile({ db: { url: 'postgres://u:pw-only-in-this-test-7q@h/db' } }).db.url).toBeUndefined();
+    expect(loadFile({ db: { engine: 'postgres', url: ' postgresql://u:pw-only-in-this-test-7q@h:5432/db ' } }).db).toMatchObject({ engine: 'postgres', url: 'postgresql://u:pw-only-in-this-test-7q@h:5432/db' });
+    const fromEnv = loadFile({ db: { engine: 'sqlite', url: 'postgres://file@h/db' } }, { INGESTOR_DB_ENGINE: 'Postgres', INGESTOR_DB_URL: 'postgres://env@h/db' });
+    expect(fromEnv.db).toMatchObject({ engine: 'postgres', url: 'postgres://env@h/db' });
+    expect(loadError({}, { INGESTOR_DB_ENGINE: 'oracle' }).message).toBe('config: env INGESTOR_DB_ENGINE must be one of: sqlite, postgres, got "oracle"');
   });
 
   it('a qos 1 source with a clientId is fine; qos 0 may omit it', () => {

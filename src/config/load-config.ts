@@ -32,6 +32,9 @@ export const HTTP_ENABLED_ENV = 'INGESTOR_HTTP_ENABLED';
 export const STATUS_API_ENV = 'INGESTOR_STATUS_API';
 export const EMBEDDED_BROKER_ENV = 'INGESTOR_EMBEDDED_BROKER';
 export const EMBEDDED_BROKER_PORT_ENV = 'INGESTOR_EMBEDDED_BROKER_PORT';
+/** Env overrides of db.engine and db.url (a URL with a password belongs in the environment, not a shared file). */
+export const DB_ENGINE_ENV = 'INGESTOR_DB_ENGINE';
+export const DB_URL_ENV = 'INGESTOR_DB_URL';
 
 export interface LoadConfigOptions {
   /** As given on the command line; relative paths resolve against `cwd`. Default `config.json`. */
@@ -264,6 +267,7 @@ function resolveAppConfig(file: ConfigFileDto, context: ResolveContext): AppConf
     foreignAdverts: { mode: file.foreignAdverts?.mode?.trim().toLowerCase() === 'drop' ? 'drop' : 'flag' },
     validateSignatures: file.validateSignatures !== false,
     db: {
+      ...resolveDbEngine(file, env),
       vacuumOnStartup: file.db?.vacuumOnStartup ?? false,
       incrementalVacuumPages: positiveOr(file.db?.incrementalVacuumPages, CONFIG_DEFAULTS.incrementalVacuumPages),
     },
@@ -324,6 +328,19 @@ function legacyPeriodsOf(file: ConfigFileDto): Partial<Record<LegacyPeriodKey, n
 function resolveAdminToken(fromEnv: string | undefined, fromFile: string | undefined): { adminToken?: string } {
   const token = fromEnv?.trim() ? fromEnv.trim() : fromFile?.trim();
   return token ? { adminToken: token } : {};
+}
+
+/** db.engine and db.url with their env overrides; PostgreSQL needs a postgres:// URL. */
+function resolveDbEngine(file: ConfigFileDto, env: NodeJS.ProcessEnv): { engine: 'sqlite' | 'postgres'; url?: string } {
+  const engineText = env[DB_ENGINE_ENV]?.trim().toLowerCase() || file.db?.engine || 'sqlite';
+  if (engineText !== 'sqlite' && engineText !== 'postgres') {
+    throw new ConfigError(`config: env ${DB_ENGINE_ENV} must be one of: sqlite, postgres, got ${JSON.stringify(env[DB_ENGINE_ENV])}`, DB_ENGINE_ENV);
+  }
+  const url = env[DB_URL_ENV]?.trim() || file.db?.url?.trim() || undefined;
+  if (engineText === 'sqlite') return { engine: 'sqlite' };
+  if (!url) throw new ConfigError(`config: db.url is required when db.engine is postgres (or env ${DB_URL_ENV})`, 'db.url');
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new ConfigError('config: db.url must be a postgres:// or postgresql:// URL', 'db.url');
+  return { engine: 'postgres', url };
 }
 
 /** A boolean env override: true/false, 1/0, yes/no, on/off; empty = unset; anything else fails the start. */
@@ -537,5 +554,15 @@ function registerSecrets(file: ConfigFileDto, config: AppConfig): void {
   secretMasker.register(file.http?.adminToken);
   secretMasker.register(config.http.adminToken);
   for (const user of config.embeddedBroker.users) secretMasker.register(user.password);
+  // The database URL's password, from the file or the env (the env may replace a file URL: both were read).
+  for (const url of [file.db?.url, config.db.url]) {
+    if (!url) continue;
+    for (const secret of passwordInUrl(url)) secretMasker.register(secret);
+    try {
+      secretMasker.register(new URL(url).searchParams.get('password') ?? undefined);
+    } catch {
+      /* not a URL: nothing to register */
+    }
+  }
   secretMasker.register(EMBEDDED_INGEST_CREDENTIALS.password);
 }

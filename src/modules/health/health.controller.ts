@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { maskDatabaseUrl, secretMasker } from '../../common/masking/mask-broker-url';
 import { IngestWriterService } from '../ingest/ingest-writer.service';
 import { MqttSourcePool } from '../mqtt/mqtt-source-pool.service';
 import { DatabaseService } from '../persistence/database.service';
@@ -31,13 +32,14 @@ export class HealthController {
     return this.health.check([() => this.databaseCheck(), () => this.writePathCheck(), () => this.mqttCheck()]);
   }
 
-  private databaseCheck() {
+  private async databaseCheck() {
     const indicator = this.indicators.check('database');
     try {
-      this.database.ping();
+      await this.database.ping();
       return indicator.up();
     } catch (err) {
-      return indicator.down({ error: (err as Error).message });
+      // Served to anyone who can reach the port: masked like a log line (a driver may repeat a URL or password).
+      return indicator.down({ error: secretMasker.mask(maskDatabaseUrl((err as Error).message)) });
     }
   }
 

@@ -2,7 +2,15 @@ import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppConfig } from '../../config/config.types';
 import { DecoderService } from '../decoder/decoder.service';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DatabaseService } from '../persistence/database.service';
+import { SqliteIngestStore } from '../persistence/ingest-store';
+import { SqliteIngestRepository } from '../persistence/repositories/sqlite-ingest.repository';
+import { SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+
+/** The part of DatabaseService the pipeline service uses, on the harness's SQLite file. */
+const sqliteDatabase = (db: BetterSqlite3.Database) =>
+  ({ engine: 'sqlite', connection: db, ingestStore: new SqliteIngestStore(new SqliteBatchWriter(db), new SqliteIngestRepository(db)) }) as unknown as DatabaseService;
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestPipelineService } from './ingest-pipeline.service';
@@ -16,7 +24,7 @@ describe('IngestPipelineService log holding', () => {
     const service = new IngestPipelineService(
       h.config as AppConfig,
       new DecoderService(h.config as AppConfig),
-      { connection: h.db } as unknown as DatabaseService,
+      sqliteDatabase(h.db),
       new IngestStatsService(),
     );
     service.onModuleInit();
@@ -44,7 +52,7 @@ describe('IngestPipelineService log holding', () => {
     for (const workerThread of [undefined, false, true]) {
       warn.mockClear();
       const config = { ...h.config, ingest: { ...(h.config as AppConfig).ingest, workerThread } } as AppConfig;
-      const service = new IngestPipelineService(config, new DecoderService(config), { connection: h.db } as unknown as DatabaseService, new IngestStatsService());
+      const service = new IngestPipelineService(config, new DecoderService(config), sqliteDatabase(h.db), new IngestStatsService());
       service.onModuleInit();
       askedForWorker.push(warn.mock.calls.some(([line]) => String(line).includes('preparation worker script not found')));
       expect(service.preparesOffThread).toBe(false);
@@ -65,7 +73,7 @@ describe('IngestPipelineService per-message rate limit (README, "Bad input")', (
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const h = await pipelineHarness({});
     const stats = new IngestStatsService();
-    const service = new IngestPipelineService(h.config as AppConfig, new DecoderService(h.config as AppConfig), { connection: h.db } as unknown as DatabaseService, stats);
+    const service = new IngestPipelineService(h.config as AppConfig, new DecoderService(h.config as AppConfig), sqliteDatabase(h.db), stats);
     service.onModuleInit();
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const bad = (source: string) => ({ source, topic: 'meshcore/SJC/OBS1/packets', payload: Buffer.from('{"raw":"zz"}') });
@@ -102,7 +110,7 @@ describe('IngestPipelineService per-message rate limit (README, "Bad input")', (
   it('lines of a rolled-back attempt never count against the limit; shutdown writes the open summary', async () => {
     const h = await pipelineHarness({});
     const stats = new IngestStatsService();
-    const service = new IngestPipelineService(h.config as AppConfig, new DecoderService(h.config as AppConfig), { connection: h.db } as unknown as DatabaseService, stats);
+    const service = new IngestPipelineService(h.config as AppConfig, new DecoderService(h.config as AppConfig), sqliteDatabase(h.db), stats);
     service.onModuleInit();
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const bad = { source: 'east', topic: 'meshcore/SJC/OBS1/packets', payload: Buffer.from('{"raw":"zz"}') };

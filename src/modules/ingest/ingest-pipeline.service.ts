@@ -4,7 +4,6 @@ import { decodePacket } from '../decoder/packet-decoder';
 import { DecoderService } from '../decoder/decoder.service';
 import { DatabaseService } from '../persistence/database.service';
 import type { IngestBatchScope } from '../persistence/repositories/ingest.repository';
-import { SqliteIngestRepository } from '../persistence/repositories/sqlite-ingest.repository';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestMessage } from './ingest-message';
@@ -66,7 +65,7 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
       config: this.config,
       decode: decodePacket,
       context: this.decoder.context,
-      repository: new SqliteIngestRepository(this.database.connection),
+      repository: this.database.ingestStore.repository,
       resolver: new PathResolver(),
       logger: this.heldLogger,
     });
@@ -165,6 +164,12 @@ export class IngestPipelineService implements OnModuleInit, OnApplicationShutdow
 
   refreshPathIndex(): void {
     this.required().refreshPathIndex();
+  }
+
+  /** refreshPathIndex after loading its inputs where the engine reads them asynchronously (PostgreSQL). */
+  async reloadPathIndex(): Promise<void> {
+    await this.database.ingestStore.loadPathIndexInputs();
+    this.refreshPathIndex();
   }
 
   private required(): IngestPipeline {

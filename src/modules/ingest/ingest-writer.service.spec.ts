@@ -9,6 +9,7 @@ import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppConfig } from '../../config/config.types';
 import type { DatabaseService } from '../persistence/database.service';
+import { SqliteIngestStore } from '../persistence/ingest-store';
 import { WriterPerf } from '../persistence/writer/writer-perf';
 import type { IngestRepository } from '../persistence/repositories/ingest.repository';
 import { IngestStatsService } from '../stats/ingest-stats.service';
@@ -109,7 +110,14 @@ async function rig(
     logPerMessage: (level: 'warn' | 'error', line: string) => logs.push({ level, line }),
     flushLogSummaries: () => undefined,
   } as unknown as IngestPipelineService;
-  const database = { connection: h.db, writer: new SqliteBatchWriter(h.db), writerPerf: new WriterPerf(1e9, () => {}) } as unknown as DatabaseService;
+  const sqliteWriter = new SqliteBatchWriter(h.db);
+  const database = {
+    engine: 'sqlite',
+    connection: h.db,
+    writer: sqliteWriter,
+    ingestStore: new SqliteIngestStore(sqliteWriter, h.pipeline.batchScope as IngestRepository),
+    writerPerf: new WriterPerf(1e9, () => {}),
+  } as unknown as DatabaseService;
   const stats = new IngestStatsService();
   const writer = new IngestWriterService(config, pipeline, database, stats);
   const acks: string[] = [];

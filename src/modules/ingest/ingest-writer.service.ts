@@ -3,13 +3,15 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { DatabaseService } from '../persistence/database.service';
-import { BatchAbortedError, SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+import type { IngestStore } from '../persistence/ingest-store';
+import { BatchAbortedError } from '../persistence/writer/sqlite-batch-writer';
 import { WaitClock } from '../persistence/writer/writer-perf';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';
 import { IngestBuffer } from './ingest-buffer';
 import { IngestMessage } from './ingest-message';
 import { IngestPipelineService } from './ingest-pipeline.service';
+import { keysOfPrepared } from './preparation/prepared-keys';
 import type { PreparedMessage } from './preparation/prepared-message';
 
 const RETRY_START_MS = 100;
@@ -54,7 +56,7 @@ function originOf({ message, prepared }: BatchItem): { topic: string; source: st
 export class IngestWriterService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Writer');
   readonly buffer: IngestBuffer<IngestMessage>;
-  private writer?: SqliteBatchWriter;
+  private store?: IngestStore;
   private loop?: Promise<void>;
   private stopping = false;
   private batchWaiter?: () => void;
@@ -141,7 +143,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
       if (line) this.logger.log(line);
     }, BUFFER_SUMMARY_MS);
     this.summaryTimer.unref();
-    this.writer = this.database.writer;
+    this.store = this.database.ingestStore;
     this.buffer.ready();
     this.loop = this.run();
   }
@@ -278,7 +280,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
     for (let attempt = 0; ; attempt += 1) {
       const batchCounters = new IngestCounters();
       try {
-        this.commitOnce(items, batchCounters, attempt === 0);
+        await this.commitOnce(items, batchCounters, attempt === 0);
         this.pipeline.flushLogs();
         batchCounters.add('batches_committed');
         batchCounters.add('messages_processed', batch.length);
@@ -348,18 +350,25 @@ export class IngestWriterService implements BeforeApplicationShutdown {
   }
 
   /** One attempt at the batch's transaction, timed as the `mqtt_handler` writer component (ingestor-spec §6.4). */
-  private commitOnce(items: BatchItem[], batchCounters: IngestCounters, firstAttempt: boolean): void {
+  private async commitOnce(items: BatchItem[], batchCounters: IngestCounters, firstAttempt: boolean): Promise<void> {
     // A retry of the same batch waited for its backoff, not for the writer.
     const waitMs = firstAttempt ? this.batchDue.elapsed() : 0;
-    this.database.writerPerf.time('mqtt_handler', `batch of ${items.length}`, () => this.commitAttempt(items, batchCounters), waitMs);
+    const startedAt = performance.now();
+    try {
+      // SQLite commits synchronously; PostgreSQL's commit is awaited (its hold includes the round trips).
+      const pending = this.commitAttempt(items, batchCounters);
+      if (pending) await pending;
+    } finally {
+      this.database.writerPerf.record('mqtt_handler', waitMs, performance.now() - startedAt, `batch of ${items.length}`);
+    }
   }
 
-  private commitAttempt(items: BatchItem[], batchCounters: IngestCounters): void {
+  private commitAttempt(items: BatchItem[], batchCounters: IngestCounters): void | Promise<void> {
     const item = this.itemCounters;
-    const writer = this.writer!;
-    writer.commitBatch(
-      items,
-      (entry, isolated) => {
+    return this.store!.commitBatch(items, {
+      // Engines that look rows up first need every message prepared before the batch runs.
+      keysOf: (entry) => keysOfPrepared((entry.prepared ??= this.pipeline.prepareNow(entry.message))),
+      handle: (entry, isolated) => {
         const prepared = entry.prepared ?? this.prepareWhileStoring(entry);
         // A failure in the first attempt restarts the whole batch (counters reset), so only
         // the per-savepoint attempt needs the message's counts apart.
@@ -368,7 +377,7 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         this.pipeline.apply(entry.message, prepared, item);
         batchCounters.merge(item);
       },
-      (item, err) => {
+      onItemError: (item, err) => {
         batchCounters.add('message_errors');
         if (typeof (err as { code?: unknown })?.code === 'string') batchCounters.add('write_errors');
         const { topic, source } = originOf(item);
@@ -380,11 +389,10 @@ export class IngestWriterService implements BeforeApplicationShutdown {
         );
       },
       // The first attempt was rolled back: its counts and log lines never happened.
-      () => {
+      onRestart: () => {
         batchCounters.reset();
         this.pipeline.discardLogs();
       },
-      this.pipeline.batchScope,
-    );
+    });
   }
 }

@@ -77,7 +77,8 @@ export interface SchedulerListener {
   onSkipped?(name: string, trigger: RunTrigger): void;
 }
 
-export type RunRequestOutcome = 'started' | 'running' | 'unknown' | 'stopped';
+/** `unavailable`: the job has no implementation on the configured storage engine. */
+export type RunRequestOutcome = 'started' | 'running' | 'unknown' | 'stopped' | 'unavailable';
 
 interface JobState {
   readonly definition: JobDefinition;

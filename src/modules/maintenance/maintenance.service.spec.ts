@@ -159,7 +159,7 @@ describe('runStartupJobs (§7.1 steps 7, 9, 14)', () => {
     legacy.pragma('auto_vacuum = NONE');
     legacy.exec(`CREATE TABLE leftover (x TEXT); INSERT INTO leftover VALUES ('kept');`);
     legacy.close();
-    const config = testConfig({ dbPath, db: { vacuumOnStartup: true, incrementalVacuumPages: 1024 } });
+    const config = testConfig({ dbPath, db: { engine: 'sqlite', vacuumOnStartup: true, incrementalVacuumPages: 1024 } });
     const database = await openDatabaseService(config);
     expect(database.connection.pragma('auto_vacuum', { simple: true })).toBe(0);
     const lines = captureLogs();

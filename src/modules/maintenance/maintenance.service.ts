@@ -61,6 +61,9 @@ function describeWhen(schedule: JobSchedule): string {
  * its waits and holds on the writer (WriterPerf). A reload (applyConfig) re-registers only changed schedules;
  * the job parameters (retention days, chunk size) are read at each run, so they change with it.
  */
+/** Why every job is off on PostgreSQL (README, "PostgreSQL"). */
+const POSTGRES_UNAVAILABLE = 'not available on the PostgreSQL engine yet';
+
 @Injectable()
 export class MaintenanceService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Maintenance');
@@ -111,6 +114,10 @@ export class MaintenanceService implements BeforeApplicationShutdown {
    * the next one still runs.
    */
   runStartupJobs(): void {
+    if (!this.jobsAvailable) {
+      this.logger.warn(`[maintenance] ${POSTGRES_UNAVAILABLE}: no start-up or scheduled jobs run (retention included)`);
+      return;
+    }
     const { startupJobs: jobs } = this.parts;
     const { retention, observerBlacklist, db } = this.current;
     this.runStartupStep('observer blacklist', () => jobs.softDeleteBlacklistedObservers(observerBlacklist));
@@ -178,6 +185,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
 
   /** Starts a run now (POST /api/maintenance/<name>/run): 'running' when one is going. */
   requestRun(name: string): RunRequestOutcome {
+    if (!this.jobsAvailable && this.scheduler.statusOf(name)) return 'unavailable';
     const outcome = this.scheduler.requestRun(name);
     if (outcome === 'started') this.logger.log(`[maintenance] ${name} run requested`);
     return outcome;
@@ -198,11 +206,22 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   }
 
   /** The schedule the scheduler applies: the config's, switched off where the job's own setting says "never". */
+  /** The storage engine the jobs would run on. */
+  get engine(): 'sqlite' | 'postgres' {
+    return this.database.engine;
+  }
+
+  /** The jobs are SQLite SQL (their port has one implementation so far). */
+  private get jobsAvailable(): boolean {
+    return this.database.engine === 'sqlite';
+  }
+
   private effectiveSchedule(name: MaintenanceJobName, config: AppConfig): EffectiveSchedule {
     const schedule = config.schedules[name];
     const { retention } = config;
-    const reason =
-      name === 'packetRetention' && retention.packetDays <= 0
+    const reason = !this.jobsAvailable
+      ? POSTGRES_UNAVAILABLE
+      : name === 'packetRetention' && retention.packetDays <= 0
         ? 'retention.packetDays is 0 (off)'
         : name === 'clientRxRetention' && retention.clientRxDays <= 0
           ? 'retention.clientRxDays is 0 (off)'

@@ -21,7 +21,7 @@ describe('PersistenceModule / DatabaseService', () => {
   it('opens and migrates on init, exposes the connection, checkpoints and closes on shutdown', async () => {
     const dbPath = path.join(await tempDirs.create(), 'sub', 'app.db');
     const moduleRef = await Test.createTestingModule({
-      imports: [configModule({ dbPath, db: { vacuumOnStartup: false, incrementalVacuumPages: 16 } }), PersistenceModule],
+      imports: [configModule({ dbPath, db: { engine: 'sqlite', vacuumOnStartup: false, incrementalVacuumPages: 16 } }), PersistenceModule],
     }).compile();
     const service = moduleRef.get(DatabaseService);
     expect(service.isOpen).toBe(false);
@@ -64,7 +64,7 @@ describe('PersistenceModule / DatabaseService', () => {
     `);
     seed.close();
     const moduleRef = await Test.createTestingModule({
-      imports: [configModule({ dbPath, db: { vacuumOnStartup: false, incrementalVacuumPages: 16 } }), PersistenceModule],
+      imports: [configModule({ dbPath, db: { engine: 'sqlite', vacuumOnStartup: false, incrementalVacuumPages: 16 } }), PersistenceModule],
     }).compile();
     await expect(moduleRef.init()).rejects.toThrow(/^db: applying schema: canonical indexes: cannot create idx_observations_dedup/);
   });

@@ -34,8 +34,8 @@ export class StartupService implements OnApplicationBootstrap {
 
   private async run(): Promise<void> {
     this.maintenance.runStartupJobs();
-    await this.database.asyncMigrations.whenIdle();
-    this.pipeline.refreshPathIndex();
+    if (this.database.engine === 'sqlite') await this.database.asyncMigrations.whenIdle();
+    await this.pipeline.reloadPathIndex();
     // Like the reference, resolved_path follows the neighbor graph: refresh after every build.
     this.maintenance.onNeighborEdgesBuilt(() => this.pipeline.refreshPathIndex());
     this.writer.start();

@@ -66,7 +66,7 @@ export class StatsFileService implements OnApplicationBootstrap, BeforeApplicati
       walCommits: c.walCommits,
       // The reference never group-commits; ours commits every batch as one group.
       groupCommitFlushes: c.batches_committed,
-      backfillUpdates: this.database.isOpen ? this.database.asyncMigrations.backfillUpdateCounts() : {},
+      backfillUpdates: this.database.isOpen && this.database.engine === 'sqlite' ? this.database.asyncMigrations.backfillUpdateCounts() : {},
     };
     const io = readProcSelfIo(nowMs);
     const rates = procIoRates(this.prevIo, io, sampledAt);

@@ -34,7 +34,7 @@ describe('stats file (ingestor-spec §6.1)', () => {
     const watchdog = new StallWatchdog({ intervalMs: 60_000, thresholdSec: 300, now: () => NOW, isConnected: () => true, emit: () => undefined });
     watchdog.register('alpha', 'tcp://u:secret@h:1883');
     const mqtt = { watchdog } as unknown as MqttSourcePool;
-    const database = { isOpen: true, writerPerf, asyncMigrations: { backfillUpdateCounts: () => ({ path_json: 7 }) } } as unknown as DatabaseService;
+    const database = { isOpen: true, engine: 'sqlite', writerPerf, asyncMigrations: { backfillUpdateCounts: () => ({ path_json: 7 }) } } as unknown as DatabaseService;
     return new StatsFileService({ statsFilePath: path } as AppConfig, stats, status, mqtt, database);
   }
 

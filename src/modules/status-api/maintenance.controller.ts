@@ -48,6 +48,8 @@ export class MaintenanceController {
         throw new ConflictException({ statusCode: 409, message: `${name} is running; try again when it has finished`, job: this.maintenance.statusOf(name) });
       case 'stopped':
         throw new ServiceUnavailableException('the service is shutting down');
+      case 'unavailable':
+        throw new ConflictException({ statusCode: 409, message: `${name} does not run on the ${this.maintenance.engine} engine`, job: this.maintenance.statusOf(name) });
       case 'started':
         return this.maintenance.statusOf(name)!;
     }

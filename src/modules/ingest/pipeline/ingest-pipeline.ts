@@ -193,14 +193,14 @@ export class IngestPipeline {
       counters.add('observer_upserts');
     }
 
-    const isNew = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx, () => this.fullTransmissionOf(message));
+    const newTransmissionId = this.insertTransmission(packet, observerId, packet, packet.rawHex, nowMs, counters, observerIdx, () => this.fullTransmissionOf(message));
 
     if (advert) {
       const pk = advert.pubKey;
       this.deps.repository.upsertNode({ publicKey: pk, name: advert.name, role: advert.role, lat: advert.lat, lon: advert.lon, now });
       counters.add('node_upserts');
       if (packet.advertVerdict === 'foreign') this.deps.repository.markNodeForeign(pk);
-      if (isNew) this.deps.repository.incrementAdvertCount(pk);
+      if (newTransmissionId !== undefined) this.deps.repository.incrementAdvertCount(pk, newTransmissionId);
       if (advert.batteryMv !== undefined || advert.temperatureC !== undefined) {
         this.deps.repository.updateNodeTelemetry(pk, advert.batteryMv, advert.temperatureC);
       }
@@ -220,7 +220,7 @@ export class IngestPipeline {
     return again;
   }
 
-  /** InsertTransmission (§3.4): dedup by hash, observation upsert. Returns whether the hash was new. */
+  /** InsertTransmission (§3.4): dedup by hash, observation upsert. Returns the transmission's id when the hash was new. */
   private insertTransmission(
     data: TransmissionData,
     observerId: string,
@@ -232,8 +232,8 @@ export class IngestPipeline {
     knownObserverIdx?: number,
     /** The transmission's columns when data leaves them out (decodedJson null) and it turns out to be new. */
     fullTransmission?: () => TransmissionData,
-  ): boolean {
-    if (!data.hash) return false;
+  ): number | undefined {
+    if (!data.hash) return undefined;
     const repo = this.deps.repository;
     const rxTime = toRfc3339(nowMs);
     const epoch = toEpochSeconds(nowMs);
@@ -286,7 +286,7 @@ export class IngestPipeline {
     // A new row already has last_seen = epoch; an old one only moves forward.
     if (existing && epoch > existing.lastSeen) repo.raiseTransmissionLastSeen(transmissionId, epoch);
     counters.add('walCommits');
-    return isNew;
+    return isNew ? transmissionId : undefined;
   }
 
   // ---- companion bridge (§3.12) ----

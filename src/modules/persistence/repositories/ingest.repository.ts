@@ -1,7 +1,8 @@
 /**
  * The write operations of the ingest pipeline (ingestor-spec §3.2–§3.6, §3.11). The pipeline
- * talks to this port only; SQLite implements it today, PostgreSQL can later.
- * All methods are synchronous and run inside the writer's transaction.
+ * talks to this port only. All methods are synchronous and run inside the writer's transaction: SQLite
+ * (sqlite-ingest.repository.ts) runs each statement as it comes; PostgreSQL
+ * (../postgres/postgres-ingest.repository.ts) records them and writes the batch set-based at commit.
  */
 
 export interface TransmissionInsert {
@@ -137,7 +138,12 @@ export interface IngestRepository extends IngestBatchScope {
   insertObserverMetrics(row: ObserverMetricsRow): void;
   upsertNode(row: NodeUpsert): void;
   markNodeForeign(publicKey: string): void;
-  incrementAdvertCount(publicKey: string): void;
+  /**
+   * Once per advert whose transmission this message inserted (`newTransmissionId`, what insertTransmission
+   * returned). An engine where another writer may insert the same transmission at the same moment counts
+   * it only when its own insert created the row.
+   */
+  incrementAdvertCount(publicKey: string, newTransmissionId: number): void;
   updateNodeTelemetry(publicKey: string, batteryMv: number | undefined, temperatureC: number | undefined): void;
   /** No-op when the scope is empty or already stored. */
   updateNodeDefaultScope(publicKey: string, scope: string): void;

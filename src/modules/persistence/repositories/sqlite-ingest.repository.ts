@@ -426,6 +426,7 @@ export class SqliteIngestRepository implements IngestRepository {
     this.nodeForeign.run(publicKey);
   }
 
+  /** One writer: the transmission this message inserted is new by construction. */
   incrementAdvertCount(publicKey: string): void {
     this.nodeAdvertCount.run(publicKey);
   }

@@ -1,0 +1,276 @@
+/**
+ * Same messages, same rows: the real-packet corpus (twice, the second pass from other observers), observer
+ * status messages with metadata and metrics, adverts (valid, foreign-signed, tampered → dropped_packets),
+ * companion-bridge text and client receptions go through the real pipeline into SQLite (its batch writer)
+ * and into PostgreSQL (the unit-of-work writer), in the same batches; both databases are dumped to canonical
+ * JSON (surrogate ids replaced by natural keys) and compared table by table. Also: the same messages in other
+ * batch sizes give the same PostgreSQL rows, a message whose writes fail is skipped alone, and two writers
+ * storing the same batch at the same moment leave one transmission with one advert count.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChannelKeyMap } from '../../decoder/channel-keys';
+import { createDecodeContext } from '../../decoder/decode-context';
+import { buildRegionKeys } from '../../decoder/region-keys';
+import { decodePacket } from '../../decoder/packet-decoder';
+import type { IngestMessage } from '../../ingest/ingest-message';
+import { PathResolver } from '../../ingest/path-resolution/path-resolver';
+import { IngestPipeline, type PipelineLogger } from '../../ingest/pipeline/ingest-pipeline';
+import {
+  advertHex,
+  identity,
+  NOW,
+  packetTopic,
+  pipelineHarness,
+  readCorpus,
+  REAL_STATUS_PAYLOAD,
+  scopedAdvertHex,
+  statusTopic,
+  uniquePacket,
+  type HarnessMessage,
+  type PipelineHarness,
+} from '../../ingest/pipeline/pipeline.test-support';
+import type { PreparedMessage } from '../../ingest/preparation/prepared-message';
+import { IngestCounters } from '../../stats/ingest-counters';
+import { dumpPostgres, dumpSqlite } from '../testing/canonical-dump';
+import { PostgresBatchWriter } from './postgres-batch-writer';
+import { openPostgresPool } from './postgres-connection';
+import { PostgresIngestRepository } from './postgres-ingest.repository';
+import { migratePostgres } from './postgres-migrations';
+import { createTestDatabase, type TestDatabase } from './testing/postgres-test-database';
+
+const BATCH = 100;
+/** Client receptions on; a geo filter in flag mode (foreign_advert) and region keys (default_scope) for the adverts. */
+const CONFIG = {
+  clientRxCoverage: { enabled: true },
+  hashRegions: ['sjc', '#lax'],
+  geo_filter: { polygon: [[37.8, -122.52], [37.8, -121.8], [37.2, -121.8], [37.2, -122.52]], bufferKm: 10 },
+};
+
+function toMessage(m: HarnessMessage): IngestMessage {
+  const payload = Buffer.isBuffer(m.payload) || typeof m.payload === 'string' ? m.payload : Buffer.from(JSON.stringify(m.payload));
+  return { source: m.source ?? 'test', topic: m.topic, payload };
+}
+
+/** Every kind of write the ingest path does, in a deterministic order and clock. */
+function messages(): HarnessMessage[] {
+  const corpus = readCorpus();
+  const out: HarnessMessage[] = [];
+  let t = NOW;
+  const at = () => (t += 1000);
+  for (const pass of [1, 2]) {
+    corpus.forEach((line, i) => {
+      out.push({
+        topic: packetTopic(pass === 1 ? line.observer : `${line.observer}-p2`, line.iata),
+        payload: { raw: line.raw, SNR: ((i * 7) % 40) / 4 - 5, RSSI: -60 - ((i * 13) % 60), origin: line.observer_name },
+        nowMs: at(),
+      });
+      if (i % 50 === 0) {
+        const status = JSON.parse(REAL_STATUS_PAYLOAD) as Record<string, unknown>;
+        out.push({ topic: statusTopic(line.observer, line.iata), payload: { ...status, origin: line.observer_name }, nowMs: at() });
+      }
+    });
+  }
+  // The same copy again from its own observer (observation upsert), an earlier copy (first_seen moves back).
+  out.push({ topic: packetTopic(corpus[3].observer, corpus[3].iata), payload: { raw: corpus[3].raw, SNR: 9.5 }, nowMs: at() });
+  out.push({ topic: packetTopic('late-observer', 'SJC'), payload: { raw: corpus[4].raw }, nowMs: NOW - 60_000 });
+  // Adverts: valid with telemetry-free appdata, re-heard; a tampered one (dropped_packets).
+  const node = identity(21);
+  const advert = advertHex(node, { nodeType: 2, name: 'Parity Repeater', lat: 37.1, lon: -122.2 });
+  for (const observer of ['adv-a', 'adv-b', 'adv-c']) out.push({ topic: packetTopic(observer), payload: { raw: advert, origin: observer }, nowMs: at() });
+  out.push({ topic: packetTopic('adv-a'), payload: { raw: advertHex(identity(22), { nodeType: 1, name: 'Bad' }, { tamper: true }), origin: 'adv-a' }, nowMs: at() });
+  // A sensor with telemetry, heard twice; a far-away repeater (foreign); region-scoped adverts, the scope changing.
+  const sensor = advertHex(identity(23), { nodeType: 4, name: 'Sensor', lat: 37.4, lon: -122.0, batteryMv: 3900, temperatureRaw: 2150 });
+  for (const observer of ['adv-a', 'adv-b']) out.push({ topic: packetTopic(observer), payload: { raw: sensor }, nowMs: at() });
+  out.push({ topic: packetTopic('adv-c'), payload: { raw: advertHex(identity(24), { nodeType: 2, name: 'Paris', lat: 48.85, lon: 2.35 }) }, nowMs: at() });
+  const scoped = identity(25);
+  out.push({ topic: packetTopic('adv-a'), payload: { raw: scopedAdvertHex(scoped, { nodeType: 2, name: 'Scoped' }, 'lax') }, nowMs: at() });
+  out.push({ topic: packetTopic('adv-b'), payload: { raw: scopedAdvertHex(scoped, { nodeType: 2, name: 'Scoped 2' }, 'sjc') }, nowMs: at() });
+  // Companion bridge text and client receptions.
+  out.push({ topic: 'meshcore/message/channel/1', payload: { text: 'Alice: parity', channel_idx: 1, SNR: 3.5, RSSI: -90 }, nowMs: at() });
+  const gps = { lat: 37.3, lon: -121.9, acc_m: 12 };
+  for (let n = 0; n < 5; n++) {
+    out.push({
+      topic: 'meshcore/client/a1b2c3d4e5f60718/packets',
+      payload: { raw: uniquePacket(900 + n, { routeType: 1, pathByte: 0x42, path: Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4) }), gps, direction: 'rx' },
+      nowMs: at(),
+    });
+  }
+  return out;
+}
+
+/** The hash and observer a prepared message names (what the writer prefetches). */
+function keysOf(prepared: PreparedMessage): { hash?: string; observerId?: string } {
+  if (prepared.kind === 'captured') return keysOf(prepared.message);
+  if (prepared.kind === 'packet') return { hash: prepared.hash, observerId: prepared.observerId };
+  if (prepared.kind === 'status') return { observerId: prepared.observerId };
+  return {};
+}
+
+/** The pipeline on PostgreSQL, as the writer service will run it. */
+class PostgresRun {
+  readonly counters = new IngestCounters();
+  readonly repository = new PostgresIngestRepository();
+  readonly writer: PostgresBatchWriter;
+  readonly pipeline: IngestPipeline;
+  readonly failed: string[] = [];
+
+  constructor(
+    readonly pool: Pool,
+    harness: PipelineHarness,
+  ) {
+    const config = harness.config;
+    const logger: PipelineLogger = { log: () => undefined, warn: () => undefined, debug: () => undefined };
+    this.pipeline = new IngestPipeline({
+      config,
+      decode: decodePacket,
+      context: createDecodeContext(buildChannelKeyMap({ hashChannels: config.hashChannels, channelKeys: config.channelKeys }), {
+        validateSignatures: config.validateSignatures,
+        regionKeys: buildRegionKeys(config.hashRegions),
+      }),
+      repository: this.repository,
+      resolver: new PathResolver(),
+      logger,
+    });
+    this.writer = new PostgresBatchWriter(pool, this.repository);
+  }
+
+  async batch(batch: readonly HarnessMessage[]): Promise<void> {
+    const items = batch.map((m) => {
+      const message = toMessage(m);
+      return { m, message, prepared: this.pipeline.preparer.prepare(message) };
+    });
+    await this.writer.commitBatch(
+      items,
+      (item) => keysOf(item.prepared),
+      (item) => this.pipeline.apply(item.message, item.prepared, this.counters, item.m.nowMs ?? NOW),
+      (item) => this.failed.push(item.m.topic),
+    );
+  }
+
+  async sendAll(all: readonly HarnessMessage[], size: number): Promise<void> {
+    for (let i = 0; i < all.length; i += size) await this.batch(all.slice(i, i + size));
+  }
+}
+
+describe('PostgreSQL engine: the same rows as SQLite', () => {
+  const all = messages();
+  let sqlite: PipelineHarness;
+  let database: TestDatabase;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    sqlite = await pipelineHarness({ config: CONFIG });
+    sqlite.sendAll(all, BATCH);
+    database = await createTestDatabase();
+    pool = await openPostgresPool(database.url);
+    await migratePostgres(pool, () => undefined);
+    await new PostgresRun(pool, sqlite).sendAll(all, BATCH);
+  }, 120_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+    await sqlite?.close();
+  });
+
+  it('every table holds the same rows (ids aside)', async () => {
+    const expected = dumpSqlite(sqlite.db);
+    const actual = await dumpPostgres(pool);
+    // The run wrote every kind of row: otherwise an empty table on both sides would pass.
+    for (const table of ['transmissions', 'observations', 'observers', 'nodes', 'observer_metrics', 'dropped_packets', 'client_receptions']) {
+      expect(expected[table]?.length ?? 0, table).toBeGreaterThan(0);
+    }
+    const nodes = expected.nodes ?? [];
+    expect(nodes.some((n) => n.foreign_advert === 1)).toBe(true);
+    expect(nodes.some((n) => n.battery_mv !== null && n.temperature_c !== null)).toBe(true);
+    expect(nodes.some((n) => n.default_scope !== null)).toBe(true);
+    expect(nodes.some((n) => Number(n.advert_count) > 1)).toBe(true);
+    expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+    // Every table that differs named at once, then the first difference in full.
+    const differing = Object.keys(expected).filter((table) => !isDeepStrictEqual(actual[table], expected[table]));
+    expect(differing).toEqual([]);
+    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
+  });
+
+  it('other batch sizes (1 and 500) give the same rows', async () => {
+    for (const size of [1, 500]) {
+      const other = await createTestDatabase();
+      const otherPool = await openPostgresPool(other.url);
+      try {
+        await migratePostgres(otherPool, () => undefined);
+        await new PostgresRun(otherPool, sqlite).sendAll(all, size);
+        expect(await dumpPostgres(otherPool), `batch size ${size}`).toEqual(await dumpPostgres(pool));
+      } finally {
+        await otherPool.end();
+        await other.drop();
+      }
+    }
+  }, 120_000);
+});
+
+describe('PostgreSQL writer: failures and concurrent writers', () => {
+  let harness: PipelineHarness;
+  let database: TestDatabase;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    harness = await pipelineHarness({ config: CONFIG });
+    database = await createTestDatabase();
+    pool = await openPostgresPool(database.url);
+    await migratePostgres(pool, () => undefined);
+  });
+
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+    await harness?.close();
+  });
+
+  it('a message whose writes fail is skipped alone; the rest of its batch is stored', async () => {
+    const run = new PostgresRun(pool, harness);
+    const real = run.repository.insertTransmission.bind(run.repository);
+    const poison = 'poison-raw-hex';
+    // A value PostgreSQL refuses (a NUL byte in text), only for one message: a data error, not infrastructure.
+    run.repository.insertTransmission = (row) => real(row.rawHex === poison ? { ...row, rawHex: 'bad\u0000' } : row);
+    const batch: HarnessMessage[] = [1, 2, 3].map((n) => ({ topic: packetTopic(`fail-${n}`), payload: { raw: uniquePacket(700 + n) }, nowMs: NOW + n }));
+    const poisoned = run.pipeline.preparer.prepare.bind(run.pipeline.preparer);
+    run.pipeline.preparer.prepare = (message) => {
+      const prepared = poisoned(message);
+      if (message.topic === packetTopic('fail-2') && prepared.kind === 'packet') return { ...prepared, rawHex: poison };
+      return prepared;
+    };
+    await run.batch(batch);
+    expect(run.failed).toEqual([packetTopic('fail-2')]);
+    const { rows } = await pool.query<{ id: string }>("SELECT id FROM observers WHERE id LIKE 'fail-%' ORDER BY id");
+    expect(rows.map((r) => r.id)).toEqual(['fail-1', 'fail-3']);
+  });
+
+  it('two writers storing the same advert batch at once: one transmission, both observations, advert_count 1', async () => {
+    const advert = advertHex(identity(31), { nodeType: 2, name: 'Twice' });
+    const batchFor = (observer: string): HarnessMessage[] => [{ topic: packetTopic(observer), payload: { raw: advert, origin: observer }, nowMs: NOW }];
+    const a = new PostgresRun(pool, harness);
+    const b = new PostgresRun(pool, harness);
+    // Both have looked the hash up (not there) before either inserts: the race the unique key must settle.
+    let arrived = 0;
+    let release!: () => void;
+    const bothPrefetched = new Promise<void>((resolve) => (release = resolve));
+    for (const run of [a, b]) {
+      const prefetch = run.repository.prefetch.bind(run.repository);
+      run.repository.prefetch = async (client, keys) => {
+        await prefetch(client, keys);
+        if (++arrived === 2) release();
+        await bothPrefetched;
+      };
+    }
+    await Promise.all([a.batch(batchFor('twin-a')), b.batch(batchFor('twin-b'))]);
+    const { rows: tx } = await pool.query<{ id: string }>("SELECT id FROM transmissions WHERE decoded_json LIKE '%Twice%'");
+    expect(tx).toHaveLength(1);
+    const { rows: obs } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM observations WHERE transmission_id = $1', [tx[0].id]);
+    expect(Number(obs[0].n)).toBe(2);
+    const { rows: node } = await pool.query<{ advert_count: string }>("SELECT advert_count FROM nodes WHERE name = 'Twice'");
+    expect(node.map((r) => Number(r.advert_count))).toEqual([1]);
+    expect(arrived).toBe(2);
+  });
+});
