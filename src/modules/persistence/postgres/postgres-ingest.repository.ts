@@ -55,7 +55,7 @@ interface TransmissionMove {
 }
 
 type ObserverOp =
-  | { kind: 'packet'; id: string; name: string; iata: string; now: string; count: number; placeholder?: number; firstNow: string }
+  | { kind: 'packet'; id: string; name: string; iata: string; now: string; placeholder?: number; firstNow: string }
   | { kind: 'status'; row: ObserverUpsert }
   | { kind: 'touch'; rowid: number; now: string }
   | { kind: 'skew'; id: string; skew: number; now: string; dayAgo: string };
@@ -78,6 +78,8 @@ interface TelemetryAggregate {
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+/** The observations unique key (transmission_id, observer_idx, COALESCE(path_json, '')), as one string. */
+const observationKey = (transmissionId: number, observerIdx: number, pathJson: string | null) => `${transmissionId}|${observerIdx}|${pathJson ?? ''}`;
 const C = 'COLLATE "C"';
 
 /** Row locks in key order; the JS comparison is by UTF-16 code units, the same as "C" for our ASCII keys. */
@@ -97,6 +99,10 @@ export class PostgresIngestRepository implements IngestRepository {
   /** Observers the batch creates: id → placeholder rowid. */
   private readonly observerPlaceholders = new Map<string, number>();
   private observations: ObservationUpsert[] = [];
+  /** Rowid of the observer whose packet's observation comes next (counted into packet_count if it is new). */
+  private packetObserverOfNextObservation: number | undefined;
+  /** Indexes into `observations` of packet observations, with the observer each counts for. */
+  private readonly packetObservations = new Map<number, number>();
   /** Observations with an observer merge on the unique key, like ON CONFLICT would (index into `observations`). */
   private readonly observationByKey = new Map<string, number>();
   private readonly nodes = new Map<string, NodeAggregate>();
@@ -177,6 +183,8 @@ export class PostgresIngestRepository implements IngestRepository {
     this.observerPlaceholders.clear();
     this.observations = [];
     this.observationByKey.clear();
+    this.packetObservations.clear();
+    this.packetObserverOfNextObservation = undefined;
     this.nodes.clear();
     this.foreignNodes.clear();
     this.advertCounts.length = 0;
@@ -309,28 +317,33 @@ export class PostgresIngestRepository implements IngestRepository {
   }
 
   /**
-   * Packets of one observer merge into its first upsert of the batch (count summed, the last name, iata
-   * and time), as long as no other statement on that observer came in between: the row ends up as with
-   * one upsert per packet.
+   * Packets of one observer merge into its first upsert of the batch (the last name, iata and time), as long
+   * as no other statement on that observer came in between: the row ends up as with one upsert per packet.
+   *
+   * packet_count differs on purpose from SQLite's "+1 per packet message": it goes up once per observation the
+   * packet created. Replicas that all receive every message (no shareGroup) then count a packet once, not once
+   * per replica, and so does a QoS 1 redelivery of the same message; SQLite counts those twice, as the Go
+   * ingestor does. The packet's observation is the next upsertObservation (the pipeline writes it right after).
    */
   upsertPacketObserver(row: ObserverUpsert): number {
     const open = this.openPacketOps.get(row.id);
     if (open) {
-      open.count++;
       open.name = row.name;
       open.iata = row.iata;
       open.now = row.now;
     } else {
-      const op: Extract<ObserverOp, { kind: 'packet' }> = { kind: 'packet', id: row.id, name: row.name, iata: row.iata, now: row.now, count: 1, firstNow: row.now };
+      const op: Extract<ObserverOp, { kind: 'packet' }> = { kind: 'packet', id: row.id, name: row.name, iata: row.iata, now: row.now, firstNow: row.now };
       this.observerOps.push(op);
       this.openPacketOps.set(row.id, op);
     }
-    const known = this.findObserverRowid(row.id);
-    if (known !== undefined) return known;
-    const placeholder = this.placeholder();
-    this.observerPlaceholders.set(row.id, placeholder);
-    (open ?? this.openPacketOps.get(row.id)!).placeholder = placeholder;
-    return placeholder;
+    let rowid = this.findObserverRowid(row.id);
+    if (rowid === undefined) {
+      rowid = this.placeholder();
+      this.observerPlaceholders.set(row.id, rowid);
+      (open ?? this.openPacketOps.get(row.id)!).placeholder = rowid;
+    }
+    this.packetObserverOfNextObservation = rowid;
+    return rowid;
   }
 
   recordNaiveSkew(observerId: string, skewSec: number, now: string, dayAgo: string): void {
@@ -347,15 +360,15 @@ export class PostgresIngestRepository implements IngestRepository {
         case 'packet': {
           const { rows } = await client.query<{ rowid: string }>(
             `INSERT INTO observers AS o (id, name, iata, last_seen, first_seen, packet_count, last_packet_at)
-             VALUES ($1, $2, $3, $4, $6, $5, $4)
+             VALUES ($1, $2, $3, $4, $5, 0, $4)
              ON CONFLICT (id) DO UPDATE SET
                name = excluded.name, iata = excluded.iata, last_seen = excluded.last_seen,
-               packet_count = COALESCE(o.packet_count, 0) + excluded.packet_count,
                inactive = CASE WHEN o.inactive = 1 THEN 0 ELSE o.inactive END,
                last_packet_at = excluded.last_packet_at
              RETURNING rowid`,
-            // A new row's first_seen is the batch's first packet; the merged ones only move last_seen.
-            [op.id, op.name, op.iata, op.now, op.count, op.firstNow],
+            // A new row's first_seen is the batch's first packet; the merged ones only move last_seen. packet_count is
+            // added after the observations (writePacketCounts): one per observation this batch created.
+            [op.id, op.name, op.iata, op.now, op.firstNow],
           );
           if (op.placeholder !== undefined) rowids.set(op.placeholder, Number(rows[0].rowid));
           break;
@@ -417,14 +430,17 @@ export class PostgresIngestRepository implements IngestRepository {
 
   /** Merged in memory on the unique key first: one multi-row ON CONFLICT DO UPDATE may not touch a row twice. */
   upsertObservation(row: ObservationUpsert): void {
+    const countsFor = this.packetObserverOfNextObservation;
+    this.packetObserverOfNextObservation = undefined;
     if (row.observerIdx === null) {
       this.observations.push({ ...row });
       return;
     }
-    const key = `${row.transmissionId}|${row.observerIdx}|${row.pathJson ?? ''}`;
+    const key = observationKey(row.transmissionId, row.observerIdx, row.pathJson);
     const at = this.observationByKey.get(key);
     if (at === undefined) {
       this.observationByKey.set(key, this.observations.length);
+      if (countsFor === row.observerIdx) this.packetObservations.set(this.observations.length, countsFor);
       this.observations.push({ ...row });
       return;
     }
@@ -444,12 +460,13 @@ export class PostgresIngestRepository implements IngestRepository {
       observerIdx: o.observerIdx !== null && o.observerIdx < 0 ? (observerRowids.get(o.observerIdx) ?? null) : o.observerIdx,
     }));
     for (const r of rows) if (r.transmissionId === undefined) throw new Error('observation of an unknown transmission placeholder');
-    await client.query(
+    const { rows: written } = await client.query<{ transmission_id: string; observer_idx: string | null; path_json: string | null; inserted: boolean }>(
       `INSERT INTO observations AS o (transmission_id, observer_idx, direction, snr, rssi, score, path_json, timestamp, raw_hex, resolved_path)
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[])
        ON CONFLICT (transmission_id, observer_idx, COALESCE(path_json, '')) DO UPDATE SET
          snr = COALESCE(excluded.snr, o.snr), rssi = COALESCE(excluded.rssi, o.rssi), score = COALESCE(excluded.score, o.score),
-         raw_hex = COALESCE(excluded.raw_hex, o.raw_hex), resolved_path = COALESCE(excluded.resolved_path, o.resolved_path)`,
+         raw_hex = COALESCE(excluded.raw_hex, o.raw_hex), resolved_path = COALESCE(excluded.resolved_path, o.resolved_path)
+       RETURNING transmission_id, observer_idx, path_json, (xmax = 0) AS inserted`,
       [
         rows.map((r) => r.transmissionId),
         rows.map((r) => r.observerIdx),
@@ -462,6 +479,30 @@ export class PostgresIngestRepository implements IngestRepository {
         rows.map((r) => r.rawHex),
         rows.map((r) => r.resolvedPath),
       ],
+    );
+    await this.writePacketCounts(client, rows, written);
+  }
+
+  /** observers.packet_count += the packet observations this batch created (not those another writer had). */
+  private async writePacketCounts(
+    client: PoolClient,
+    rows: ReadonlyArray<{ transmissionId: number | undefined; observerIdx: number | null; pathJson: string }>,
+    written: ReadonlyArray<{ transmission_id: string; observer_idx: string | null; path_json: string | null; inserted: boolean }>,
+  ): Promise<void> {
+    if (this.packetObservations.size === 0) return;
+    const created = new Set(written.filter((w) => w.inserted && w.observer_idx !== null).map((w) => observationKey(Number(w.transmission_id), Number(w.observer_idx), w.path_json)));
+    const counts = new Map<number, number>();
+    for (const [at] of this.packetObservations) {
+      const r = rows[at];
+      if (r.observerIdx === null || !created.has(observationKey(r.transmissionId!, r.observerIdx, r.pathJson))) continue;
+      counts.set(r.observerIdx, (counts.get(r.observerIdx) ?? 0) + 1);
+    }
+    if (counts.size === 0) return;
+    const entries = [...counts].sort((a, b) => a[0] - b[0]);
+    await client.query(
+      `UPDATE observers o SET packet_count = COALESCE(o.packet_count, 0) + u.n
+       FROM unnest($1::bigint[], $2::bigint[]) AS u(rowid, n) WHERE o.rowid = u.rowid`,
+      [entries.map(([rowid]) => rowid), entries.map(([, n]) => n)],
     );
   }
 

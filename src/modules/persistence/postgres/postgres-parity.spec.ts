@@ -4,8 +4,9 @@
  * companion-bridge text and client receptions go through the real pipeline into SQLite (its batch writer)
  * and into PostgreSQL (the unit-of-work writer), in the same batches; both databases are dumped to canonical
  * JSON (surrogate ids replaced by natural keys) and compared table by table. Also: the same messages in other
- * batch sizes give the same PostgreSQL rows, a message whose writes fail is skipped alone, and two writers
- * storing the same batch at the same moment leave one transmission with one advert count.
+ * batch sizes give the same PostgreSQL rows, a message whose writes fail is skipped alone, two writers storing
+ * the same advert at the same moment leave one transmission with one advert count, and the same message stored
+ * twice (a redelivery, or two replicas without a share group) is counted once in observers.packet_count.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Pool } from 'pg';
@@ -72,8 +73,8 @@ function messages(): HarnessMessage[] {
       }
     });
   }
-  // The same copy again from its own observer (observation upsert), an earlier copy (first_seen moves back).
-  out.push({ topic: packetTopic(corpus[3].observer, corpus[3].iata), payload: { raw: corpus[3].raw, SNR: 9.5 }, nowMs: at() });
+  // An earlier copy (first_seen moves back). (The same copy again from the same observer is the one case where
+  // the engines count apart on purpose: see the redelivery test below.)
   out.push({ topic: packetTopic('late-observer', 'SJC'), payload: { raw: corpus[4].raw }, nowMs: NOW - 60_000 });
   // Adverts: valid with telemetry-free appdata, re-heard; a tampered one (dropped_packets).
   const node = identity(21);
@@ -247,12 +248,28 @@ describe('PostgreSQL writer: failures and concurrent writers', () => {
     expect(rows.map((r) => r.id)).toEqual(['fail-1', 'fail-3']);
   });
 
-  it('two writers storing the same advert batch at once: one transmission, both observations, advert_count 1', async () => {
-    const advert = advertHex(identity(31), { nodeType: 2, name: 'Twice' });
-    const batchFor = (observer: string): HarnessMessage[] => [{ topic: packetTopic(observer), payload: { raw: advert, origin: observer }, nowMs: NOW }];
+  it('a redelivered message (same observer, packet and path) updates its observation and counts once; SQLite counts it twice', async () => {
+    const again: HarnessMessage[] = [
+      { topic: packetTopic('redelivered'), payload: { raw: uniquePacket(801), SNR: 1.5 }, nowMs: NOW },
+      { topic: packetTopic('redelivered'), payload: { raw: uniquePacket(801), SNR: 2.5, RSSI: -70 }, nowMs: NOW + 1000 },
+    ];
+    const run = new PostgresRun(pool, harness);
+    await run.batch(again.slice(0, 1));
+    await run.batch(again.slice(1)); // another batch: the conflict is the database's, not the batch's merge
+    await run.batch(again.slice(1)); // and once more in the same batch as nothing else
+    const { rows } = await pool.query<{ packet_count: string; snr: number; rssi: number }>(
+      `SELECT o.packet_count, b.snr, b.rssi FROM observers o JOIN observations b ON b.observer_idx = o.rowid WHERE o.id = 'redelivered'`,
+    );
+    expect(rows.map((r) => [Number(r.packet_count), r.snr, r.rssi])).toEqual([[1, 2.5, -70]]);
+    harness.sendAll(again, 1);
+    harness.sendAll(again.slice(1), 1);
+    expect(harness.value("SELECT packet_count FROM observers WHERE id = 'redelivered'")).toBe(3);
+  });
+
+  /** Two writers (replicas) that have both looked the hash up before either inserts: the race the unique keys settle. */
+  async function race(first: HarnessMessage[], second: HarnessMessage[]): Promise<void> {
     const a = new PostgresRun(pool, harness);
     const b = new PostgresRun(pool, harness);
-    // Both have looked the hash up (not there) before either inserts: the race the unique key must settle.
     let arrived = 0;
     let release!: () => void;
     const bothPrefetched = new Promise<void>((resolve) => (release = resolve));
@@ -264,13 +281,28 @@ describe('PostgreSQL writer: failures and concurrent writers', () => {
         await bothPrefetched;
       };
     }
-    await Promise.all([a.batch(batchFor('twin-a')), b.batch(batchFor('twin-b'))]);
+    await Promise.all([a.batch(first), b.batch(second)]);
+    expect(arrived).toBe(2);
+  }
+
+  it('two writers storing the same advert from two observers at once: one transmission, both observations, advert_count 1', async () => {
+    const advert = advertHex(identity(31), { nodeType: 2, name: 'Twice' });
+    const batchFor = (observer: string): HarnessMessage[] => [{ topic: packetTopic(observer), payload: { raw: advert, origin: observer }, nowMs: NOW }];
+    await race(batchFor('twin-a'), batchFor('twin-b'));
     const { rows: tx } = await pool.query<{ id: string }>("SELECT id FROM transmissions WHERE decoded_json LIKE '%Twice%'");
     expect(tx).toHaveLength(1);
     const { rows: obs } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM observations WHERE transmission_id = $1', [tx[0].id]);
     expect(Number(obs[0].n)).toBe(2);
     const { rows: node } = await pool.query<{ advert_count: string }>("SELECT advert_count FROM nodes WHERE name = 'Twice'");
     expect(node.map((r) => Number(r.advert_count))).toEqual([1]);
-    expect(arrived).toBe(2);
+  });
+
+  it('two writers storing the same message at once (replicas without a share group): one observation, packet_count 1', async () => {
+    const message: HarnessMessage[] = [{ topic: packetTopic('both-see-it'), payload: { raw: uniquePacket(802) }, nowMs: NOW }];
+    await race(message, message);
+    const { rows } = await pool.query<{ packet_count: string; n: string }>(
+      `SELECT o.packet_count, (SELECT count(*) FROM observations b WHERE b.observer_idx = o.rowid) AS n FROM observers o WHERE o.id = 'both-see-it'`,
+    );
+    expect(rows.map((r) => [Number(r.packet_count), Number(r.n)])).toEqual([[1, 1]]);
   });
 });
