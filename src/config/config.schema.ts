@@ -338,6 +338,25 @@ function IsClientIdForQos(): PropertyDecorator {
   });
 }
 
+/**
+ * The ShareName of an MQTT shared subscription (`$share/<shareGroup>/<topic>`): one topic level, so the spec
+ * (MQTT 5 §4.8.2) forbids "/", "+" and "#" in it; a broker would refuse the SUBSCRIBE or read another filter.
+ */
+function IsShareGroup(): PropertyDecorator {
+  const forbidden = /[/+#]/;
+  return ValidateBy({
+    name: 'isShareGroup',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && value.trim() !== '' && !forbidden.test(value),
+      defaultMessage: (args?: ValidationArguments) => {
+        if (typeof args?.value !== 'string') return `${args?.property} must be a string`;
+        if (args.value.trim() === '') return `${args.property} must not be empty (leave the key out to receive every message)`;
+        return `${args.property} must not contain "/", "+" or "#" (it is one topic level of $share/<shareGroup>/<topic>), got ${JSON.stringify(args.value)}`;
+      },
+    },
+  });
+}
+
 /** broker has no default and an empty URL can never connect, so it is the one required source key. */
 function IsBrokerUrl(): PropertyDecorator {
   return ValidateBy({
@@ -378,6 +397,8 @@ export class MqttSourceFileDto {
   @IsOptional() @IsIn([0, 1], { message: (args) => `${args.property} must be 0 or 1` }) qos?: 0 | 1;
   @IsClientIdForQos() clientId?: string;
   @IsOptional() @IsGoInt({ min: 0, max: MAX_SESSION_EXPIRY_SEC }) sessionExpirySec?: number;
+  /** Replicas that set the same group share the source's messages (MQTT 5 shared subscription). */
+  @IsOptional() @IsShareGroup() shareGroup?: string;
 }
 
 export class LegacyMqttFileDto {

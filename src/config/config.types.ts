@@ -27,6 +27,11 @@ export interface MqttSourceConfig {
   readonly clientId?: string;
   /** Ours: MQTT 5 session expiry for qos 1 sources, seconds. */
   readonly sessionExpirySec: number;
+  /**
+   * Ours: subscribe each topic as `$share/<shareGroup>/<topic>` (MQTT 5 shared subscription), so the broker
+   * hands each message to one member of the group (replicas on one database); unset = every message.
+   */
+  readonly shareGroup?: string;
   /** The embedded broker's own source: it speaks MQTT 3.1.1 only, so QoS 1 uses a 3.1.1 persistent session. */
   readonly embedded?: boolean;
 }

@@ -39,6 +39,7 @@ function loadError(content: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
 }
 
 const source = (overrides: Record<string, unknown> = {}) => ({ name: 's', broker: 'tcp://b:1883', ...overrides });
+const SHARE_GROUP_LEVEL = 'must not contain "/", "+" or "#" (it is one topic level of $share/<shareGroup>/<topic>),';
 
 describe('reading the file (§1.1)', () => {
   it('loads a valid file', () => {
@@ -399,6 +400,7 @@ describe('MQTT sources (§1.3)', () => {
           qos: 1,
           clientId: 'ingestor-full',
           sessionExpirySec: 3600,
+          shareGroup: 'ingestors',
         },
       ],
     }).mqttSources;
@@ -415,6 +417,7 @@ describe('MQTT sources (§1.3)', () => {
       qos: 1,
       clientId: 'ingestor-full',
       sessionExpirySec: 3600,
+      shareGroup: 'ingestors',
     });
   });
 
@@ -425,6 +428,7 @@ describe('MQTT sources (§1.3)', () => {
     expect(bare).not.toHaveProperty('region');
     expect(bare).not.toHaveProperty('clientId');
     expect(bare).not.toHaveProperty('rejectUnauthorized');
+    expect(bare).not.toHaveProperty('shareGroup');
     expect(loadFile({ mqttSources: [source({ rejectUnauthorized: true })] }).mqttSources[0].rejectUnauthorized).toBe(true);
   });
 
@@ -780,6 +784,12 @@ describe('our own keys', () => {
     [{ mqttSources: [source({ clientId: 42 })] }, 'mqttSources[0].clientId', 'must be a string'],
     [{ mqttSources: [source({ sessionExpirySec: -1 })] }, 'mqttSources[0].sessionExpirySec', 'must be an integer between 0 and 4294967295'],
     [{ mqttSources: [source({ sessionExpirySec: 1.5 })] }, 'mqttSources[0].sessionExpirySec', 'must be an integer between 0 and 4294967295'],
+    [{ mqttSources: [source({ shareGroup: 7 })] }, 'mqttSources[0].shareGroup', 'must be a string'],
+    [{ mqttSources: [source({ shareGroup: '' })] }, 'mqttSources[0].shareGroup', 'must not be empty (leave the key out to receive every message)'],
+    [{ mqttSources: [source(), source({ shareGroup: '  ' })] }, 'mqttSources[1].shareGroup', 'must not be empty (leave the key out to receive every message)'],
+    [{ mqttSources: [source({ shareGroup: 'a/b' })] }, 'mqttSources[0].shareGroup', `${SHARE_GROUP_LEVEL} got "a/b"`],
+    [{ mqttSources: [source({ shareGroup: 'group+' })] }, 'mqttSources[0].shareGroup', `${SHARE_GROUP_LEVEL} got "group+"`],
+    [{ mqttSources: [source({ shareGroup: '#' })] }, 'mqttSources[0].shareGroup', `${SHARE_GROUP_LEVEL} got "#"`],
     [{ mqttSources: [{ name: 'no-broker' }] }, 'mqttSources[0].broker', 'is required'],
     [{ mqttSources: [source({ broker: '' })] }, 'mqttSources[0].broker', 'must not be empty'],
     [{ mqttSources: [source({ broker: '   ' })] }, 'mqttSources[0].broker', 'must not be empty'],
@@ -796,6 +806,13 @@ describe('our own keys', () => {
     const fromEnv = loadFile({ db: { engine: 'sqlite', url: 'postgres://file@h/db' } }, { INGESTOR_DB_ENGINE: 'Postgres', INGESTOR_DB_URL: 'postgres://env@h/db' });
     expect(fromEnv.db).toMatchObject({ engine: 'postgres', url: 'postgres://env@h/db' });
     expect(loadError({}, { INGESTOR_DB_ENGINE: 'oracle' }).message).toBe('config: env INGESTOR_DB_ENGINE must be one of: sqlite, postgres, got "oracle"');
+  });
+
+  it('shareGroup is kept as written, for qos 0 and qos 1 sources, and matched case-insensitively as a key', () => {
+    const config = loadFile({
+      mqttSources: [source({ qos: 1, clientId: 'r1', shareGroup: 'Ingestors-EU_1' }), source({ name: 't', ShareGroup: 'plain $ group' }), source({ name: 'u' })],
+    });
+    expect(config.mqttSources.map((s) => s.shareGroup)).toEqual(['Ingestors-EU_1', 'plain $ group', undefined]);
   });
 
   it('a qos 1 source with a clientId is fine; qos 0 may omit it', () => {

@@ -479,6 +479,7 @@ function resolveSource(source: MqttSourceFileDto): MqttSourceConfig {
     qos: source.qos ?? CONFIG_DEFAULTS.qos,
     ...(clientId !== undefined && { clientId }),
     sessionExpirySec: source.sessionExpirySec ?? CONFIG_DEFAULTS.sessionExpirySec,
+    ...(source.shareGroup !== undefined && { shareGroup: source.shareGroup }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MqttSourceConfig } from '../../config/config.types';
-import { buildClientOptions, ephemeralClientId } from './mqtt-client-options';
+import { buildClientOptions, ephemeralClientId, subscriptionTopics } from './mqtt-client-options';
 
 const source = (over: Partial<MqttSourceConfig> = {}): MqttSourceConfig => ({
   name: 'local',
@@ -44,5 +44,24 @@ describe('buildClientOptions (mqtt_opts_test.go)', () => {
   it('makes readable ids from URL tags', () => {
     expect(ephemeralClientId('tcp://u@host:1883')).toMatch(/^meshcore-ingestor-u-host-1883-[0-9a-f]{8}$/);
     expect(ephemeralClientId('tcp://u:hunter2@host:1883')).not.toContain('hunter2');
+  });
+});
+
+describe('subscriptionTopics', () => {
+  it('subscribes the configured topics as they are without a shareGroup', () => {
+    expect(subscriptionTopics(source({ topics: ['meshcore/#', 'meshcore/SJC/+/status'] }))).toEqual(['meshcore/#', 'meshcore/SJC/+/status']);
+  });
+
+  it('prefixes every topic with $share/<shareGroup>/ when the source has one', () => {
+    expect(subscriptionTopics(source({ topics: ['meshcore/#', 'meshcore/SJC/+/status'], shareGroup: 'ingestors' }))).toEqual([
+      '$share/ingestors/meshcore/#',
+      '$share/ingestors/meshcore/SJC/+/status',
+    ]);
+  });
+
+  it('leaves the client options alone: a shared subscription needs no other connect setting', () => {
+    const shared = buildClientOptions(source({ qos: 1, clientId: 'replica-1', shareGroup: 'ingestors' }));
+    const plain = buildClientOptions(source({ qos: 1, clientId: 'replica-1' }));
+    expect(shared).toEqual(plain);
   });
 });

@@ -47,3 +47,14 @@ export function buildClientOptions(source: MqttSourceConfig): IClientOptions {
   if (source.rejectUnauthorized === false) options.rejectUnauthorized = false;
   return options;
 }
+
+/**
+ * The topic filters a source subscribes to. With a shareGroup each is an MQTT 5 shared subscription,
+ * `$share/<group>/<topic>`: the broker hands each matching message to one member of the group. The prefix
+ * exists only in the SUBSCRIBE; every message still arrives with the topic it was published to, which is
+ * what the ingest routes on.
+ */
+export function subscriptionTopics(source: Pick<MqttSourceConfig, 'topics' | 'shareGroup'>): string[] {
+  const group = source.shareGroup;
+  return source.topics.map((topic) => (group === undefined ? topic : `$share/${group}/${topic}`));
+}

@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig, MqttSourceConfig } from '../../config/config.typ
 import { IngestWriterService } from '../ingest/ingest-writer.service';
 import { IngestMessage } from '../ingest/ingest-message';
 import { SourceStatusRegistry } from '../source-status/source-status.registry';
-import { buildClientOptions, RECONNECT_MAX_MS, RECONNECT_START_MS } from './mqtt-client-options';
+import { buildClientOptions, RECONNECT_MAX_MS, RECONNECT_START_MS, subscriptionTopics } from './mqtt-client-options';
 import { StallWatchdog } from './stall-watchdog';
 
 /**
@@ -202,7 +202,7 @@ export class MqttSourcePool implements BeforeApplicationShutdown {
 
   private subscribe(conn: SourceConnection, client: MqttClient): void {
     const qos = conn.config.qos;
-    for (const topic of conn.config.topics) {
+    for (const topic of subscriptionTopics(conn.config)) {
       client.subscribe(topic, { qos }, (err, granted) => {
         if (err) {
           this.logger.warn(`${this.label(conn)} subscribe error for ${topic}: ${sanitizeLogText(errorText(err))}`);
