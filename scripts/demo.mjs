@@ -70,6 +70,13 @@ const service = spawn(join(root, 'bin/meshcore-ingestor'), ['serve', '--config',
   cwd: dir,
   env: { ...process.env, NODE: process.execPath, CORESCOPE_INGESTOR_STATS: join(dir, 'stats.json') },
   stdio: ['ignore', 'pipe', 'pipe'],
+  // Its own process group: Ctrl-C reaches only this script, which then stops the service once, with SIGTERM
+  // (in the terminal's group the service got SIGINT too, took the SIGTERM as a second signal and exited at once).
+  detached: true,
+});
+// Whatever ends this script ends the service (detached, it would otherwise outlive it).
+process.on('exit', () => {
+  if (service.exitCode === null) service.kill('SIGTERM');
 });
 service.stdout.pipe(log);
 service.stderr.pipe(log);

@@ -36,6 +36,14 @@ export async function startService(
   const log = new Logger('Bootstrap');
   for (const notice of notices) log.log(notice);
   for (const warning of warnings) log.warn(warning);
+  // SIGHUP's default action ends the process: until the reload handler is in place (start-up can take seconds
+  // on a big database), one that arrives is remembered and applied once the service is up.
+  let hupDuringStart = false;
+  const onEarlyHup = () => {
+    hupDuringStart = true;
+    log.log('SIGHUP during start-up: the config is re-read once the service is up');
+  };
+  process.on('SIGHUP', onEarlyHup);
   const app = await createApp(config, { logger });
   await app.init();
   await app.startAllMicroservices();
@@ -46,21 +54,25 @@ export async function startService(
     log.log('HTTP server off (http.enabled is false): no health, metrics or status routes; the stats file and the log remain');
   }
   exitCleanlyOnSignals(app, log);
-  reloadOnSighup(app, log);
+  const reload = reloadOnSighup(app, log);
+  process.off('SIGHUP', onEarlyHup);
+  if (hupDuringStart) reload();
   return app;
 }
 
 /** SIGHUP re-reads the config file; what can change live is applied, the rest is named (ConfigReloadService). */
-function reloadOnSighup(app: INestApplication, log: Logger): void {
+function reloadOnSighup(app: INestApplication, log: Logger): () => void {
   const reloader = app.get(ConfigReloadService);
-  process.on('SIGHUP', () => {
+  const reload = () => {
     try {
       reloader.reload('SIGHUP');
     } catch (error) {
       // A reload must never take the service down.
       log.error(`SIGHUP reload failed: ${(error as Error).message}`);
     }
-  });
+  };
+  process.on('SIGHUP', reload);
+  return reload;
 }
 
 /**

@@ -12,7 +12,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { getMetadataStorage, IsIn, IsOptional, ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
-import { validateCronExpression } from 'cron';
+import { CronTime, validateCronExpression } from 'cron';
 import { formatDuration, MAX_TIMER_DELAY_MS, parseDuration } from './duration';
 import { MAINTENANCE_JOB_NAMES } from './maintenance-schedules';
 
@@ -227,8 +227,16 @@ function IsCronExpression(): PropertyDecorator {
     if (fields.length !== 5 && fields.length !== 6) {
       return `must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields.length} in ${JSON.stringify(value)}`;
     }
-    const check = validateCronExpression(fields.join(' '));
-    return check.valid ? undefined : `is not a valid cron expression (${check.error?.message ?? 'rejected'}): ${JSON.stringify(value)}`;
+    const expression = fields.join(' ');
+    const check = validateCronExpression(expression);
+    if (!check.valid) return `is not a valid cron expression (${check.error?.message ?? 'rejected'}): ${JSON.stringify(value)}`;
+    // Well-formed is not enough: "0 0 31 2 *" (31 February) never fires, and the scheduler would fail on it.
+    try {
+      new CronTime(expression).sendAt();
+    } catch {
+      return `never fires (no date matches it): ${JSON.stringify(value)}`;
+    }
+    return undefined;
   };
   return ValidateBy({
     name: 'isCronExpression',

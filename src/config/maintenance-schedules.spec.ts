@@ -129,6 +129,7 @@ describe('schedules block', () => {
     [{ walCheckpoint: { every: '1h', initialDelay: '900h' } }, 'config: schedules.walCheckpoint.initialDelay must be at most'],
     [{ walCheckpoint: { cron: '0 * * *' } }, 'config: schedules.walCheckpoint.cron must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got 4'],
     [{ walCheckpoint: { cron: '61 * * * *' } }, 'config: schedules.walCheckpoint.cron is not a valid cron expression'],
+    [{ walCheckpoint: { cron: '0 0 31 2 *' } }, 'config: schedules.walCheckpoint.cron never fires (no date matches it): "0 0 31 2 *"'],
     [{ walCheckpoint: { cron: '0 3 * * *', timeZone: 'Europe/Nowhere' } }, 'config: schedules.walCheckpoint.timeZone is not a known IANA time zone (e.g. "Europe/Berlin", "UTC"): "Europe/Nowhere"'],
     [{ walCheckpoint: { every: '1h', timeZone: 'UTC' } }, 'config: schedules.walCheckpoint.every cannot be combined with timeZone'],
     [{ walCheckpoint: { every: '1h', enabled: 'no' } }, 'config: schedules.walCheckpoint.enabled must be true or false'],

@@ -237,7 +237,14 @@ export class MaintenanceScheduler {
     const candidates: number[] = [];
     if (timers.initialAt !== undefined) candidates.push(timers.initialAt);
     if (timers.nextTickAt !== undefined) candidates.push(timers.nextTickAt);
-    if (timers.cron) candidates.push(timers.cron.nextDate().toMillis());
+    if (timers.cron) {
+      // Validation refuses crons that never fire; should one slip through, the status still answers.
+      try {
+        candidates.push(timers.cron.nextDate().toMillis());
+      } catch {
+        /* no next date */
+      }
+    }
     return candidates.length === 0 ? null : iso(Math.min(...candidates));
   }
 
