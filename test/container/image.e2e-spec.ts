@@ -118,6 +118,8 @@ describe('container image (Dockerfile, buildah)', () => {
     ]);
     await service.start();
     await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/api/health/ready`).then((r) => r.status, () => 0)) === 200, 60_000, 'ready', service);
+    // The answer came from this container's service (another process on a port freed a moment ago would answer too).
+    expect(service.output).toMatch(new RegExp(`HTTP listening on [0-9.]+:${httpPort}\\b`));
     // The image's PID 1 stand-in (tini) and the service under it run as the image's user.
     expect(service.uids()).toEqual({ tini: 1000, node: 1000 });
 

@@ -77,8 +77,8 @@ export interface SchedulerListener {
   onSkipped?(name: string, trigger: RunTrigger): void;
 }
 
-/** `unavailable`: the job has no implementation on the configured storage engine. */
-export type RunRequestOutcome = 'started' | 'running' | 'unknown' | 'stopped' | 'unavailable';
+/** `unavailable`: the job has no meaning on the configured storage engine; `standby`: another replica runs the jobs. */
+export type RunRequestOutcome = 'started' | 'running' | 'unknown' | 'stopped' | 'unavailable' | 'standby';
 
 interface JobState {
   readonly definition: JobDefinition;
@@ -106,6 +106,11 @@ export interface SchedulerOptions {
   readonly reportError: (jobName: string, error: unknown) => void;
   readonly reportSkip?: (jobName: string) => void;
   readonly now?: () => number;
+  /**
+   * Why no job may run on this instance right now (e.g. another replica leads maintenance), or undefined. While
+   * set, ticks are skipped (counted as skipped) and run requests answer `standby`.
+   */
+  readonly standbyReason?: () => string | undefined;
 }
 
 const REGISTRY_PREFIX = 'maintenance:';
@@ -184,6 +189,7 @@ export class MaintenanceScheduler {
     const state = this.jobs.get(name);
     if (!state) return 'unknown';
     if (this.stopped) return 'stopped';
+    if (this.options.standbyReason?.() !== undefined) return 'standby';
     if (state.inFlight) return 'running';
     void this.runExclusive(state, 'manual');
     return 'started';
@@ -316,6 +322,11 @@ export class MaintenanceScheduler {
   private runExclusive(state: JobState, trigger: RunTrigger): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const { name } = state.definition;
+    if (this.options.standbyReason?.() !== undefined) {
+      state.skipped += 1;
+      for (const listener of this.listeners) listener.onSkipped?.(name, trigger);
+      return Promise.resolve();
+    }
     if (state.inFlight) {
       state.skipped += 1;
       this.options.reportSkip?.(name);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -5,6 +6,7 @@ import { formatDuration } from '../../config/duration';
 import { APP_CONFIG, type AppConfig, type JobSchedule } from '../../config/config.types';
 import { describeSchedule, MAINTENANCE_JOB_NAMES, type MaintenanceJobName } from '../../config/maintenance-schedules';
 import { DatabaseService } from '../persistence/database.service';
+import type { PostgresLeaderLock } from '../persistence/postgres/postgres-leader-lock';
 import type { MaintenanceRepository } from '../persistence/repositories/maintenance.repository';
 import type { WriterPerf } from '../persistence/writer/writer-perf';
 import { JobStoppedError, runToCompletion, runYielding, type ChunkedJob } from './chunked-job.runner';
@@ -23,6 +25,7 @@ import {
 import { MultibyteCapabilityPersister, multibyteSnapshotPath } from './multibyte-capability.persister';
 import { NeighborEdgesBuilder } from './neighbor-edges.builder';
 import { oneLineError } from './one-line-error';
+import { PostgresMaintenanceJobs } from './postgres-maintenance.jobs';
 import { PruneRequestQueue, pruneRequestDirectory } from './prune-request.queue';
 import { CHUNK_TARGET_MS, RetentionJobs, type RetentionJobsOptions, type RowTally } from './retention.jobs';
 
@@ -61,8 +64,12 @@ function describeWhen(schedule: JobSchedule): string {
  * its waits and holds on the writer (WriterPerf). A reload (applyConfig) re-registers only changed schedules;
  * the job parameters (retention days, chunk size) are read at each run, so they change with it.
  */
-/** Why every job is off on PostgreSQL (README, "PostgreSQL"). */
-const POSTGRES_UNAVAILABLE = 'not available on the PostgreSQL engine yet';
+/** Jobs that have no meaning on PostgreSQL, and why (README, "PostgreSQL"). */
+const NOT_ON_POSTGRES: Partial<Record<MaintenanceJobName, string>> = {
+  walCheckpoint: 'no meaning on PostgreSQL: the server checkpoints its own WAL',
+  pruneQueue: 'no meaning on PostgreSQL: prune requests come from a CoreScope server, which reads SQLite only',
+  multibytePersist: 'no meaning on PostgreSQL: the capability snapshot comes from a CoreScope server, which reads SQLite only',
+};
 
 @Injectable()
 export class MaintenanceService implements BeforeApplicationShutdown {
@@ -73,6 +80,9 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   private schedulesStarted = false;
   private neighborEdgesWarm = false;
   private readonly neighborGraphListeners: Array<() => void> = [];
+  /** PostgreSQL: leadership among replicas, and the jobs the leader runs. */
+  private leader?: PostgresLeaderLock;
+  private pgJobs?: PostgresMaintenanceJobs;
   /** The config the jobs read: the start-up one until a reload replaces it. */
   private current: AppConfig;
 
@@ -88,6 +98,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
       reportError: (name, error) => this.logger.error(`[maintenance] ${name} failed: ${oneLineError(error)}`),
       reportSkip: (name) => this.logger.debug(`[maintenance] ${name} still running; skipped this run`),
       now: () => Date.now(),
+      standbyReason: () => (this.database.engine === 'postgres' && !this.leader?.isLeader ? 'another replica leads maintenance' : undefined),
     });
     for (const name of MAINTENANCE_JOB_NAMES) {
       this.scheduler.define({ name, run: this.bodyOf(name) }, this.effectiveSchedule(name, config));
@@ -113,11 +124,8 @@ export class MaintenanceService implements BeforeApplicationShutdown {
    * incremental vacuum. Nothing else writes yet, so the prunes run straight through. A failing job is logged and
    * the next one still runs.
    */
-  runStartupJobs(): void {
-    if (!this.jobsAvailable) {
-      this.logger.warn(`[maintenance] ${POSTGRES_UNAVAILABLE}: no start-up or scheduled jobs run (retention included)`);
-      return;
-    }
+  runStartupJobs(): void | Promise<void> {
+    if (this.database.engine === 'postgres') return this.startPostgresLeadership();
     const { startupJobs: jobs } = this.parts;
     const { retention, observerBlacklist, db } = this.current;
     this.runStartupStep('observer blacklist', () => jobs.softDeleteBlacklistedObservers(observerBlacklist));
@@ -185,7 +193,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
 
   /** Starts a run now (POST /api/maintenance/<name>/run): 'running' when one is going. */
   requestRun(name: string): RunRequestOutcome {
-    if (!this.jobsAvailable && this.scheduler.statusOf(name)) return 'unavailable';
+    if (this.database.engine === 'postgres' && NOT_ON_POSTGRES[name as MaintenanceJobName]) return 'unavailable';
     const outcome = this.scheduler.requestRun(name);
     if (outcome === 'started') this.logger.log(`[maintenance] ${name} run requested`);
     return outcome;
@@ -202,7 +210,120 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await this.stopSchedules();
+    await this.startupRun;
+    await this.leader?.stop();
+  }
+
+  /** PostgreSQL: which replica leads maintenance; undefined on SQLite (one process, no leadership). */
+  async leaderStatus(): Promise<{ replica: string | null; self: boolean; thisReplica: string } | undefined> {
+    if (!this.leader) return undefined;
+    return { replica: await this.leader.currentLeader(), self: this.leader.isLeader, thisReplica: this.leader.replicaId };
+  }
+
+  // ---- PostgreSQL ----
+
+  /**
+   * Takes part in the leader election (the first poll is awaited, so a lone replica leads from the start) and,
+   * on the leader, runs the reference's start-up jobs in the background: on PostgreSQL they do not hold the
+   * ingest writer, so ingest does not wait for them.
+   */
+  private async startPostgresLeadership(): Promise<void> {
+    const replicaId = `${hostname()}:${process.pid}`;
+    this.leader = this.database.createLeaderLock(replicaId, (line) => this.logger.log(line));
+    await this.leader.start();
+    if (!this.leader.isLeader) {
+      this.logger.log(`[maintenance] another replica leads maintenance; this one (${replicaId}) takes over if it stops`);
+      return;
+    }
+    this.startupRun = this.runPostgresStartupJobs().catch((error) => this.logger.error(`[maintenance] start-up jobs failed: ${oneLineError(error)}`));
+  }
+
+  private startupRun?: Promise<void>;
+  private shuttingDown = false;
+
+  private async runPostgresStartupJobs(): Promise<void> {
+    const jobs = this.postgresJobs;
+    const { retention, observerBlacklist } = this.current;
+    const context: JobContext = { shouldStop: () => this.shuttingDown };
+    const step = async (name: string, work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (error) {
+        if (error instanceof JobStoppedError) throw error;
+        this.logger.error(`[maintenance] start-up ${name} failed: ${oneLineError(error)}`);
+      }
+    };
+    await step('observer blacklist', () => jobs.softDeleteBlacklistedObservers(observerBlacklist));
+    await step('MoveStaleNodes', () => jobs.moveStaleNodes(retention.nodeDays));
+    await step('RemoveStaleObservers', () => jobs.removeStaleObservers(retention.observerDays));
+    await step('PruneOldMetrics', () => jobs.pruneOldMetrics(retention.metricsDays, undefined, context));
+    await step('PruneDroppedPackets', () => jobs.pruneDroppedPackets(retention.metricsDays, undefined, context));
+    await step('PruneOldPackets', () => jobs.pruneOldPackets(retention.packetDays, undefined, context));
+    await step('PruneOldClientReceptions', () => jobs.pruneOldClientReceptions(retention.clientRxDays, undefined, context));
+  }
+
+  private get postgresJobs(): PostgresMaintenanceJobs {
+    this.pgJobs ??= new PostgresMaintenanceJobs(this.database.postgresMaintenanceRepository, {
+      log: (line) => this.logger.log(line),
+      deleteChunkRows: () => this.current.maintenance.deleteChunkRows,
+      now: () => this.clock.now(),
+      writerPerf: this.writerPerf,
+    });
+    return this.pgJobs;
+  }
+
+  /** The PostgreSQL bodies (jobs that have no meaning there are never scheduled nor run: NOT_ON_POSTGRES). */
+  private postgresBodyOf(name: MaintenanceJobName): JobBody {
+    const tallied = async (work: (tally: RowTally) => Promise<unknown>) => {
+      const tally: RowTally = { rows: 0 };
+      await work(tally);
+      return tally.rows;
+    };
+    const retention = () => this.current.retention;
+    switch (name) {
+      case 'nodeRetention':
+        return () => this.postgresJobs.moveStaleNodes(retention().nodeDays);
+      case 'observerRetention':
+        return () => this.postgresJobs.removeStaleObservers(retention().observerDays);
+      case 'metricsRetention':
+        return (context) =>
+          tallied(async (tally) => {
+            await this.postgresJobs.pruneOldMetrics(retention().metricsDays, tally, context);
+            await this.postgresJobs.pruneDroppedPackets(retention().metricsDays, tally, context);
+          });
+      case 'packetRetention':
+        return (context) => tallied((tally) => this.postgresJobs.pruneOldPackets(retention().packetDays, tally, context));
+      case 'clientRxRetention':
+        return (context) => tallied((tally) => this.postgresJobs.pruneOldClientReceptions(retention().clientRxDays, tally, context));
+      case 'neighborPrune':
+        return (context) => tallied((tally) => this.postgresJobs.pruneNeighborEdges(this.current.neighborEdgesMaxAgeDays, tally, context));
+      case 'neighborBuilder':
+        return (context) => this.postgresNeighborBuild(context);
+      case 'walCheckpoint':
+      case 'pruneQueue':
+      case 'multibytePersist':
+        return () => {
+          throw new Error(NOT_ON_POSTGRES[name]);
+        };
+    }
+  }
+
+  /** Warm-up on the first run, one build per tick after; the path resolver refreshes after each, as on SQLite. */
+  private async postgresNeighborBuild(context: JobContext): Promise<number> {
+    const startedAt = performance.now();
+    const warm = this.neighborEdgesWarm;
+    try {
+      const upserted = warm ? await this.postgresJobs.buildNeighborEdges() : await this.postgresJobs.warmUpNeighborEdges({ total: 0 }, context);
+      this.neighborEdgesWarm = true;
+      const elapsed = formatGoDuration(performance.now() - startedAt);
+      if (!warm) this.logger.log(`[neighbor-build] initial build: ${upserted} edges upserted in ${elapsed}`);
+      else if (upserted > 0) this.logger.log(`[neighbor-build] tick: ${upserted} edges in ${elapsed} (delta from watermark)`);
+      return upserted;
+    } finally {
+      this.notifyNeighborGraphListeners();
+    }
   }
 
   /** The schedule the scheduler applies: the config's, switched off where the job's own setting says "never". */
@@ -211,21 +332,15 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     return this.database.engine;
   }
 
-  /** The jobs are SQLite SQL (their port has one implementation so far). */
-  private get jobsAvailable(): boolean {
-    return this.database.engine === 'sqlite';
-  }
-
   private effectiveSchedule(name: MaintenanceJobName, config: AppConfig): EffectiveSchedule {
     const schedule = config.schedules[name];
     const { retention } = config;
-    const reason = !this.jobsAvailable
-      ? POSTGRES_UNAVAILABLE
-      : name === 'packetRetention' && retention.packetDays <= 0
+    const reason = (this.database.engine === 'postgres' ? NOT_ON_POSTGRES[name] : undefined) ??
+      (name === 'packetRetention' && retention.packetDays <= 0
         ? 'retention.packetDays is 0 (off)'
         : name === 'clientRxRetention' && retention.clientRxDays <= 0
           ? 'retention.clientRxDays is 0 (off)'
-          : undefined;
+          : undefined);
     return reason === undefined ? schedule : { ...schedule, disabledReason: reason };
   }
 
@@ -258,6 +373,12 @@ export class MaintenanceService implements BeforeApplicationShutdown {
 
   /** What each job does; parameters come from the current config at each run. */
   private bodyOf(name: MaintenanceJobName): JobBody {
+    const sqlite = this.sqliteBodyOf(name);
+    const postgres = this.postgresBodyOf(name);
+    return (context) => (this.database.engine === 'postgres' ? postgres(context) : sqlite(context));
+  }
+
+  private sqliteBodyOf(name: MaintenanceJobName): JobBody {
     const withTally = async (work: (tally: RowTally, context: JobContext) => Promise<void> | void, context: JobContext) => {
       const tally: RowTally = { rows: 0 };
       await work(tally, context);

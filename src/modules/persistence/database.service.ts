@@ -8,9 +8,12 @@ import type { AsyncMigrationRunner, BackgroundJobOutcome } from './async-migrati
 import { startDefaultScopeBackfill } from './background-jobs';
 import { SqliteIngestStore, type IngestStore } from './ingest-store';
 import { openDatabase, type OpenedDatabase } from './open-database';
+import type { AsyncMaintenanceRepository } from './repositories/async-maintenance.repository';
 import type { MaintenanceRepository } from './repositories/maintenance.repository';
 import { openPostgresPool } from './postgres/postgres-connection';
 import { PostgresIngestStore } from './postgres/postgres-ingest.store';
+import { PostgresLeaderLock } from './postgres/postgres-leader-lock';
+import { PostgresMaintenanceRepository } from './postgres/postgres-maintenance.repository';
 import { migratePostgres } from './postgres/postgres-migrations';
 import { SqliteIngestRepository } from './repositories/sqlite-ingest.repository';
 import { SqliteMaintenanceRepository } from './repositories/sqlite-maintenance.repository';
@@ -107,6 +110,18 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   get writer(): SqliteBatchWriter {
     this.singleWriter ??= new SqliteBatchWriter(this.connection);
     return this.singleWriter;
+  }
+
+  /** The maintenance jobs' port on PostgreSQL (each call its own transaction on the pool). */
+  get postgresMaintenanceRepository(): AsyncMaintenanceRepository {
+    if (this.engine !== 'postgres' || !this.pool) throw new Error('DatabaseService: PostgreSQL-only operation');
+    return new PostgresMaintenanceRepository(this.pool);
+  }
+
+  /** Maintenance leadership among the replicas on this PostgreSQL database (its own connection; start() it). */
+  createLeaderLock(replicaId: string, log: (line: string) => void): PostgresLeaderLock {
+    if (this.engine !== 'postgres') throw new Error('DatabaseService: PostgreSQL-only operation');
+    return new PostgresLeaderLock({ url: this.config.db.url ?? '', replicaId, log });
   }
 
   /** The maintenance jobs' port, on the single writer. */

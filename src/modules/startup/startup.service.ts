@@ -33,11 +33,17 @@ export class StartupService implements OnApplicationBootstrap {
   }
 
   private async run(): Promise<void> {
-    this.maintenance.runStartupJobs();
+    // SQLite: synchronous, before the writer (the reference's order). PostgreSQL: the leader election; the
+    // leader's start-up jobs then run beside ingest.
+    await this.maintenance.runStartupJobs();
     if (this.database.engine === 'sqlite') await this.database.asyncMigrations.whenIdle();
     await this.pipeline.reloadPathIndex();
-    // Like the reference, resolved_path follows the neighbor graph: refresh after every build.
-    this.maintenance.onNeighborEdgesBuilt(() => this.pipeline.refreshPathIndex());
+    // Like the reference, resolved_path follows the neighbor graph: refresh after every build (on PostgreSQL
+    // its inputs are read first, asynchronously).
+    this.maintenance.onNeighborEdgesBuilt(() => {
+      if (this.database.engine === 'sqlite') return this.pipeline.refreshPathIndex();
+      this.pipeline.reloadPathIndex().catch((err) => this.logger.error(`path index refresh failed: ${(err as Error).message}`));
+    });
     this.writer.start();
     this.maintenance.startSchedules();
   }

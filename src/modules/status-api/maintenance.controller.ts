@@ -7,6 +7,8 @@ import { AdminTokenGuard } from './admin-token.guard';
 
 export interface MaintenanceResponse {
   jobs: JobStatus[];
+  /** PostgreSQL only: which replica runs the jobs (null: none holds the lock right now) and whether it is this one. */
+  leader?: { replica: string | null; self: boolean; thisReplica: string };
 }
 
 /**
@@ -21,8 +23,9 @@ export class MaintenanceController {
   ) {}
 
   @Get()
-  list(): MaintenanceResponse {
-    return { jobs: this.maintenance.status() };
+  async list(): Promise<MaintenanceResponse> {
+    const leader = await this.maintenance.leaderStatus();
+    return { jobs: this.maintenance.status(), ...(leader && { leader }) };
   }
 
   /** Re-reads the config file like SIGHUP: 200 with what changed, 422 (nothing changed) when the file is invalid. */
@@ -48,6 +51,8 @@ export class MaintenanceController {
         throw new ConflictException({ statusCode: 409, message: `${name} is running; try again when it has finished`, job: this.maintenance.statusOf(name) });
       case 'stopped':
         throw new ServiceUnavailableException('the service is shutting down');
+      case 'standby':
+        throw new ConflictException({ statusCode: 409, message: `this replica is not the maintenance leader; run ${name} on the leader`, job: this.maintenance.statusOf(name) });
       case 'unavailable':
         throw new ConflictException({ statusCode: 409, message: `${name} does not run on the ${this.maintenance.engine} engine`, job: this.maintenance.statusOf(name) });
       case 'started':
