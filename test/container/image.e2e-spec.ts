@@ -182,6 +182,22 @@ describe('container image (Dockerfile, buildah)', () => {
     expect(ingestor).toMatch(/corescope-data:\/app\/data/);
     expect(ingestor).toMatch(/\/api\/health\/ready/);
     expect(r.stdout).toMatch(/image: eclipse-mosquitto:2/);
+
+    const pg = await run('docker-compose', ['-f', join(REPO_ROOT, 'compose.yaml'), '--project-directory', REPO_ROOT, '--profile', 'postgres', 'config']);
+    expect(pg.status, pg.stderr).toBe(0);
+    const service = (name: string) => new RegExp(`^  ${name}:\\n([\\s\\S]*?)(?=^  [a-z][a-z0-9-]*:\\n|^[a-z])`, 'm').exec(pg.stdout)?.[1] ?? '';
+    expect(service('postgres')).toMatch(/pg_isready/);
+    const replicas = ['ingestor-pg-1', 'ingestor-pg-2'].map(service);
+    for (const replica of replicas) {
+      // Started only with their profile (`config` lists every service either way).
+      expect(replica).toMatch(/profiles:\n\s+- postgres/);
+      expect(replica).toMatch(/INGESTOR_DB_ENGINE: postgres/);
+      expect(replica).toMatch(/INGESTOR_DB_URL: postgres:\/\/meshcore:.*@postgres:5432\/meshcore/);
+      expect(replica).toMatch(/postgres:\n\s+condition: service_healthy/);
+      expect(replica).toMatch(/stop_grace_period: 30s/);
+    }
+    expect(replicas[0]).toMatch(/examples\/postgres-replicas\/config\.json:\/app\/config\.json/);
+    expect(replicas[1]).toMatch(/examples\/postgres-replicas\/replica-2\.json:\/app\/config\.json/);
   });
 
   it('compose up: brings the stack up and down where the machine allows it, else says exactly why not', async () => {
