@@ -93,7 +93,7 @@ function mulberry32(seed) {
 
 function fingerprint() {
   const h = createHash('sha256');
-  for (const file of ['dist/modules/persistence/schema.js', 'dist/modules/persistence/migrations.js', 'dist/modules/persistence/background-jobs.js']) {
+  for (const file of ['dist/modules/persistence/sqlite/schema.js', 'dist/modules/persistence/sqlite/migrations.js', 'dist/modules/persistence/sqlite/background-jobs.js']) {
     const path = join(root, file);
     if (!existsSync(path)) throw new Error(`${file} missing: run npm run build first`);
     h.update(readFileSync(path));

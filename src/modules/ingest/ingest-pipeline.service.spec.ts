@@ -4,9 +4,9 @@ import { AppConfig } from '../../config/config.types';
 import { DecoderService } from '../decoder/decoder.service';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DatabaseService } from '../persistence/database.service';
-import { SqliteIngestStore } from '../persistence/ingest-store';
-import { SqliteIngestRepository } from '../persistence/repositories/sqlite-ingest.repository';
-import { SqliteBatchWriter } from '../persistence/writer/sqlite-batch-writer';
+import { SqliteIngestStore } from '../persistence/sqlite/sqlite-ingest.store';
+import { SqliteIngestRepository } from '../persistence/sqlite/sqlite-ingest.repository';
+import { SqliteBatchWriter } from '../persistence/sqlite/sqlite-batch-writer';
 
 /** The part of DatabaseService the pipeline service uses, on the harness's SQLite file. */
 const sqliteDatabase = (db: BetterSqlite3.Database) =>

@@ -4,7 +4,7 @@ import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
 import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { DatabaseService } from '../persistence/database.service';
 import type { IngestStore } from '../persistence/ingest-store';
-import { BatchAbortedError } from '../persistence/writer/sqlite-batch-writer';
+import { BatchAbortedError } from '../persistence/writer/batch-aborted.error';
 import { WaitClock } from '../persistence/writer/writer-perf';
 import { IngestCounters } from '../stats/ingest-counters';
 import { IngestStatsService } from '../stats/ingest-stats.service';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppConfigModule } from '../../config/config.module';
 import type { AppConfig } from '../../config/config.types';
 import { DatabaseService } from '../persistence/database.service';
-import { openPlain } from '../persistence/testing/persistence-test-helpers';
+import { openPlain } from '../persistence/sqlite/testing/sqlite-test-helpers';
 import { MaintenanceModule } from './maintenance.module';
 import { REFERENCE_SCHEDULES } from '../../config/maintenance-schedules';
 import { MaintenanceService } from './maintenance.service';

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../persistence/open-database';
+import { openDatabase } from '../persistence/sqlite/open-database';
 import { MultibyteCapabilityPersister, multibyteSnapshotPath, parseMultibyteSnapshot } from './multibyte-capability.persister';
-import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/sqlite/sqlite-maintenance.repository';
 import { insertNode, logSink, TestDatabases, type TestDatabase } from './testing/maintenance-fixtures';
 
 /** Ports of multibyte_persist_test.go (ingestor-spec §5.5). */

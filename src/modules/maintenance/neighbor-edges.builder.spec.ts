@@ -9,7 +9,7 @@ import {
   NodePrefixIndex,
   parsePathHops,
 } from './neighbor-edges.builder';
-import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/sqlite/sqlite-maintenance.repository';
 import {
   insertNeighborEdge,
   insertNode,

@@ -12,7 +12,7 @@ import { PostgresMaintenanceRepository } from '../persistence/postgres/postgres-
 import { migratePostgres } from '../persistence/postgres/postgres-migrations';
 import { PARITY_BATCH, PARITY_CONFIG, parityMessages, PostgresRun } from '../persistence/postgres/testing/postgres-pipeline-run';
 import { createTestDatabase, type TestDatabase } from '../persistence/postgres/testing/postgres-test-database';
-import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/sqlite/sqlite-maintenance.repository';
 import { dumpPostgres, dumpSqlite } from '../persistence/testing/canonical-dump';
 import { JobStoppedError, runToCompletion } from './chunked-job.runner';
 import { DAY_MS } from './go-time-text';

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePruneRequest, PruneRequestQueue, pruneRequestDirectory } from './prune-request.queue';
-import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/sqlite/sqlite-maintenance.repository';
 import { countRows, insertNode, logSink, TestDatabases, type TestDatabase } from './testing/maintenance-fixtures';
 
 /** Ports of prune_geofilter_test.go (ingestor-spec §5.6). */

@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load-config';
 import { runToCompletion, runYielding } from './chunked-job.runner';
 import { RetentionJobs, type RetentionJobsOptions } from './retention.jobs';
 import { WriterPerf } from '../persistence/writer/writer-perf';
-import { SqliteMaintenanceRepository } from '../persistence/repositories/sqlite-maintenance.repository';
+import { SqliteMaintenanceRepository } from '../persistence/sqlite/sqlite-maintenance.repository';
 import {
   countRows,
   insertClientObserver,

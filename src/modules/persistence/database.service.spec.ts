@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
 import { DatabaseService } from './database.service';
 import { PersistenceModule } from './persistence.module';
-import { openPlain, TempDirs } from './testing/persistence-test-helpers';
+import { openPlain, TempDirs } from './sqlite/testing/sqlite-test-helpers';
 
 function configModule(config: Partial<AppConfig>) {
   @Global()

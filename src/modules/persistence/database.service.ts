@@ -4,10 +4,11 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { maskDatabaseUrl } from '../../common/masking/mask-broker-url';
 import { APP_CONFIG, type AppConfig } from '../../config/config.types';
-import type { AsyncMigrationRunner, BackgroundJobOutcome } from './async-migration-runner';
-import { startDefaultScopeBackfill } from './background-jobs';
-import { SqliteIngestStore, type IngestStore } from './ingest-store';
-import { openDatabase, type OpenedDatabase } from './open-database';
+import type { AsyncMigrationRunner, BackgroundJobOutcome } from './sqlite/async-migration-runner';
+import { startDefaultScopeBackfill } from './sqlite/background-jobs';
+import type { IngestStore } from './ingest-store';
+import { SqliteIngestStore } from './sqlite/sqlite-ingest.store';
+import { openDatabase, type OpenedDatabase } from './sqlite/open-database';
 import type { AsyncMaintenanceRepository } from './repositories/async-maintenance.repository';
 import type { MaintenanceRepository } from './repositories/maintenance.repository';
 import { openPostgresPool } from './postgres/postgres-connection';
@@ -15,12 +16,12 @@ import { PostgresIngestStore } from './postgres/postgres-ingest.store';
 import { PostgresLeaderLock } from './postgres/postgres-leader-lock';
 import { PostgresMaintenanceRepository } from './postgres/postgres-maintenance.repository';
 import { migratePostgres } from './postgres/postgres-migrations';
-import { SqliteIngestRepository } from './repositories/sqlite-ingest.repository';
-import { SqliteMaintenanceRepository } from './repositories/sqlite-maintenance.repository';
-import { SqliteBatchWriter } from './writer/sqlite-batch-writer';
+import { SqliteIngestRepository } from './sqlite/sqlite-ingest.repository';
+import { SqliteMaintenanceRepository } from './sqlite/sqlite-maintenance.repository';
+import { SqliteBatchWriter } from './sqlite/sqlite-batch-writer';
 import { WriterPerf } from './writer/writer-perf';
-import { errorText } from './sqlite-introspection';
-import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCheckResult } from './sqlite-maintenance';
+import { errorText } from './sqlite/sqlite-introspection';
+import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCheckResult } from './sqlite/sqlite-maintenance';
 
 /**
  * Owns the database of the Nest application, on the engine `db.engine` names.

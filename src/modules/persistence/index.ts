@@ -8,7 +8,7 @@ export {
   SQLITE_SYNCHRONOUS_MODE,
   type OpenDatabaseOptions,
   type OpenedDatabase,
-} from './open-database';
+} from './sqlite/open-database';
 export {
   AsyncMigrationRunner,
   BackgroundJobCancelledError,
@@ -17,7 +17,7 @@ export {
   type BackgroundJob,
   type BackgroundJobContext,
   type BackgroundJobOutcome,
-} from './async-migration-runner';
+} from './sqlite/async-migration-runner';
 export {
   backfillDefaultScope,
   startDefaultScopeBackfill,
@@ -25,7 +25,7 @@ export {
   DEFAULT_SCOPE_BACKFILL_MARKER,
   PATH_JSON_BACKFILL_MARKER,
   type DefaultScopeBackfillResult,
-} from './background-jobs';
-export { hopsFromRawHex } from './raw-hex-hops';
-export { migrateSchema, findMissingServerSchema, SchemaMigrationError, type MigrationReport } from './migrations';
-export { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from './sqlite-maintenance';
+} from './sqlite/background-jobs';
+export { hopsFromRawHex } from './sqlite/raw-hex-hops';
+export { migrateSchema, findMissingServerSchema, SchemaMigrationError, type MigrationReport } from './sqlite/migrations';
+export { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from './sqlite/sqlite-maintenance';

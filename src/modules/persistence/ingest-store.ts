@@ -1,5 +1,4 @@
 import type { IngestRepository } from './repositories/ingest.repository';
-import type { SqliteBatchWriter } from './writer/sqlite-batch-writer';
 
 /** The hash and observer id a message names: what an engine may load before the batch runs. */
 export interface BatchItemKeys {
@@ -29,21 +28,4 @@ export interface IngestStore {
   commitBatch<T>(items: readonly T[], callbacks: BatchCallbacks<T>): void | Promise<void>;
   /** Loads what listNodeKeys/listNeighborEdges answer from, where reading them is asynchronous. */
   loadPathIndexInputs(): void | Promise<void>;
-}
-
-export class SqliteIngestStore implements IngestStore {
-  readonly engine = 'sqlite' as const;
-
-  constructor(
-    private readonly writer: SqliteBatchWriter,
-    /** Also the batch scope the writer reports transactions to (deferred writes land before COMMIT). */
-    readonly repository: IngestRepository,
-  ) {}
-
-  commitBatch<T>(items: readonly T[], callbacks: BatchCallbacks<T>): void {
-    this.writer.commitBatch(items, callbacks.handle, callbacks.onItemError, callbacks.onRestart, this.repository);
-  }
-
-  /** The repository reads the connection directly. */
-  loadPathIndexInputs(): void {}
 }

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IngestRepository } from '../../persistence/repositories/ingest.repository';
-import { BatchAbortedError } from '../../persistence/writer/sqlite-batch-writer';
+import { BatchAbortedError } from '../../persistence/writer/batch-aborted.error';
 import { advertHex, identity, packetTopic, pipelineHarness, pubkeyHex, uniquePacket, type PipelineHarness } from './pipeline.test-support';
 
 /** A repository whose method `name` throws `error()` while `when(args)` holds. */

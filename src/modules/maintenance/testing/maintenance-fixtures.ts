@@ -4,7 +4,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { loadConfig } from '../../../config/load-config';
 import type { AppConfig } from '../../../config/config.types';
-import { openDatabase, type OpenedDatabase } from '../../persistence/open-database';
+import { openDatabase, type OpenedDatabase } from '../../persistence/sqlite/open-database';
 
 /** Seeding helpers for the maintenance specs: real SQLite files in the OS temp dir (no test-framework imports). */
 

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { BatchAbortedError } from '../writer/sqlite-batch-writer';
+import { BatchAbortedError } from '../writer/batch-aborted.error';
 import type { IngestBatchKeys, PostgresIngestRepository } from './postgres-ingest.repository';
 
 /**

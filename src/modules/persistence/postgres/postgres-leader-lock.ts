@@ -90,7 +90,13 @@ export class PostgresLeaderLock {
     try {
       const client = await this.connection();
       if (this.leading) {
-        await client.query('SELECT 1'); // still there: the lock is held as long as this session is
+        // Still there and still holding it (a session holds its advisory locks as long as it lives).
+        const { rows } = await client.query<{ held: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+             AND ((classid::bigint << 32) | objid::bigint) = $1) AS held`,
+          [MAINTENANCE_LEADER_LOCK_KEY],
+        );
+        if (!rows[0]?.held) this.lost('the leader lock is no longer held by this session', client);
         return;
       }
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MAINTENANCE_LEADER_LOCK_KEY]);
@@ -99,7 +105,7 @@ export class PostgresLeaderLock {
         this.options.log(`[maintenance] this replica (${this.options.replicaId}) is the maintenance leader`);
       }
     } catch (error) {
-      this.lost(`leader lock connection failed: ${maskDatabaseUrl((error as Error).message)}`);
+      this.lost(`leader lock connection failed: ${maskDatabaseUrl((error as Error).message)}`, this.client);
     }
   }
 
@@ -110,16 +116,18 @@ export class PostgresLeaderLock {
       application_name: `${APPLICATION_PREFIX}${this.options.replicaId}`.slice(0, 63),
       connectionTimeoutMillis: POSTGRES_CONNECTION_TIMEOUT_MS,
     });
-    // A dropped session drops the lock with it: give up leadership at once, reconnect at the next poll.
-    client.on('error', (error) => this.lost(`leader lock connection lost: ${maskDatabaseUrl(error.message)}`));
-    client.on('end', () => this.lost('leader lock connection closed'));
+    // A dropped session drops the lock with it: give up leadership at once, reconnect at the next poll. Events of
+    // a connection already replaced are ignored (its late 'end' must not end the new one).
+    client.on('error', (error) => this.lost(`leader lock connection lost: ${maskDatabaseUrl(error.message)}`, client));
+    client.on('end', () => this.lost('leader lock connection closed', client));
     await client.connect();
     this.client = client;
     return client;
   }
 
-  private lost(reason: string): void {
+  private lost(reason: string, which: Client | undefined): void {
     const client = this.client;
+    if (which !== undefined && which !== client) return;
     this.client = undefined;
     if (this.leading && !this.stopped) this.options.log(`[maintenance] no longer the leader: ${reason}`);
     this.leading = false;

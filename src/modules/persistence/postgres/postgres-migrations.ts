@@ -1,5 +1,5 @@
 import { Pool, type ClientBase } from 'pg';
-import { SchemaMigrationError, type MigrationLog } from '../migrations';
+import { SchemaMigrationError, type MigrationLog } from '../sqlite/migrations';
 import { postgresSchemaStatements } from './postgres-schema';
 import type { PostgresQueryable } from './postgres-connection';
 

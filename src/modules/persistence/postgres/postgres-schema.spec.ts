@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INDEX_DDL, LATE_COLUMN_DECLARATIONS, TABLE_DDL } from '../schema';
+import { INDEX_DDL, LATE_COLUMN_DECLARATIONS, TABLE_DDL } from '../sqlite/schema';
 import {
   POSTGRES_DATETIME_NOW,
   POSTGRES_INDEX_DDL,

@@ -1,4 +1,4 @@
-import type { SchemaIndexName, SchemaTableName } from '../schema';
+import type { SchemaIndexName, SchemaTableName } from '../sqlite/schema';
 
 /**
  * The v3 CoreScope schema of schema.ts in PostgreSQL: the same tables, columns, column order, defaults, NOT NULL

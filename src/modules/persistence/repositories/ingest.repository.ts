@@ -1,7 +1,7 @@
 /**
  * The write operations of the ingest pipeline (ingestor-spec §3.2–§3.6, §3.11). The pipeline
  * talks to this port only. All methods are synchronous and run inside the writer's transaction: SQLite
- * (sqlite-ingest.repository.ts) runs each statement as it comes; PostgreSQL
+ * (../sqlite/sqlite-ingest.repository.ts) runs each statement as it comes; PostgreSQL
  * (../postgres/postgres-ingest.repository.ts) records them and writes the batch set-based at commit.
  */
 

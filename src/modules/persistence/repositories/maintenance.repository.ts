@@ -1,7 +1,8 @@
 /**
- * Storage port of the maintenance jobs (ingestor-spec §2.5, §5). The jobs, the neighbor builder, the multibyte
- * persister and the prune-request queue talk to this interface only; SQLite implements it today
- * (sqlite-maintenance.repository.ts, beside this file), a PostgreSQL backend can later. SQL stays in persistence.
+ * Storage port of the maintenance jobs on SQLite (ingestor-spec §2.5, §5). The jobs, the neighbor builder, the
+ * multibyte persister and the prune-request queue talk to this interface only (../sqlite/sqlite-maintenance.repository.ts
+ * implements it); on PostgreSQL they use AsyncMaintenanceRepository (async-maintenance.repository.ts). SQL stays in
+ * persistence.
  *
  * Methods are synchronous. Writes run inside `transaction()`, which the caller opens: the caller decides how
  * much work one transaction holds (one chunk of a large delete, one neighbor build), so no single transaction

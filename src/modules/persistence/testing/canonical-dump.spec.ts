@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateSchema } from '../migrations';
+import { migrateSchema } from '../sqlite/migrations';
 import { openPostgresPool } from '../postgres/postgres-connection';
 import { migratePostgres } from '../postgres/postgres-migrations';
 import { POSTGRES_TABLES, type PostgresTableName } from '../postgres/postgres-schema';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PATH_JSON_BACKFILL_MARKER } from './background-jobs';
 import { openDatabase, type OpenedDatabase } from './open-database';
 import { tableColumns, tableHasColumn } from './sqlite-introspection';
-import { migrationMarkers, openPlain, scalar, TempDirs } from './testing/persistence-test-helpers';
+import { migrationMarkers, openPlain, scalar, TempDirs } from './testing/sqlite-test-helpers';
 
 /** Ports of the CoreScope ingestor's database tests (cmd/ingestor/db_test.go and friends). */
 

@@ -12,7 +12,7 @@ import {
   startDefaultScopeBackfill,
 } from './background-jobs';
 import { openDatabase, type OpenedDatabase } from './open-database';
-import { migrationMarkers, scalar, TempDirs } from './testing/persistence-test-helpers';
+import { migrationMarkers, scalar, TempDirs } from './testing/sqlite-test-helpers';
 
 /** The chunked jobs driven directly, with chunk sizes small enough to cross several chunks. */
 describe('background jobs', () => {

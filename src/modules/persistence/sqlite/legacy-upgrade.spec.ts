@@ -12,7 +12,7 @@ import {
   scalar,
   schemaObjects,
   TempDirs,
-} from './testing/persistence-test-helpers';
+} from './testing/sqlite-test-helpers';
 
 /** 64-hex node keys; A is stored upper-case by a legacy writer, its adverts carry the lower-case key. */
 const KEY_A_UPPER = 'A1B2C3D4'.repeat(8);

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenedDatabase } from '../open-database';
-import type { ObservationUpsert, TransmissionInsert } from './ingest.repository';
+import { openDatabase, type OpenedDatabase } from './open-database';
+import type { ObservationUpsert, TransmissionInsert } from '../repositories/ingest.repository';
 import { SqliteIngestRepository } from './sqlite-ingest.repository';
 
 const PK = 'aa'.repeat(32);

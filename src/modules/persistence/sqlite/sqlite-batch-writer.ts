@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { IngestBatchScope } from '../repositories/ingest.repository';
+import { BatchAbortedError } from '../writer/batch-aborted.error';
 
 const NO_SCOPE: IngestBatchScope = { beginBatch: () => undefined, endBatch: () => undefined, abandonBatch: () => undefined };
 
@@ -14,11 +15,7 @@ export function isInfrastructureError(err: unknown): boolean {
   return typeof code === 'string' && INFRASTRUCTURE_CODES.test(code);
 }
 
-export class BatchAbortedError extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`batch rolled back: ${(cause as Error)?.message ?? String(cause)}`);
-  }
-}
+export { BatchAbortedError };
 
 /**
  * The one way to write: a synchronous transaction on the single connection. better-sqlite3 runs

@@ -8,7 +8,7 @@ import {
   ObserverMetricsRow,
   ObserverUpsert,
   TransmissionInsert,
-} from './ingest.repository';
+} from '../repositories/ingest.repository';
 
 type Statement = BetterSqlite3.Statement;
 

@@ -27,7 +27,7 @@ import {
   scalar,
   schemaObjects,
   TempDirs,
-} from './testing/persistence-test-helpers';
+} from './testing/sqlite-test-helpers';
 
 describe('fresh database: exactly the §4.2 schema', () => {
   const tempDirs = new TempDirs();

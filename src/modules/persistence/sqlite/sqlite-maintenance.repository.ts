@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from '../sqlite-maintenance';
-import { tableHasColumn } from '../sqlite-introspection';
-import { SqliteBatchWriter } from '../writer/sqlite-batch-writer';
+import { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from './sqlite-maintenance';
+import { tableHasColumn } from './sqlite-introspection';
+import { SqliteBatchWriter } from './sqlite-batch-writer';
 import type {
   AutoVacuumOutcome,
   ChunkedDelete,
@@ -11,7 +11,7 @@ import type {
   NeighborScanRow,
   NodeTable,
   WalCheckpointOutcome,
-} from './maintenance.repository';
+} from '../repositories/maintenance.repository';
 
 type Statement = BetterSqlite3.Statement;
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './open-database';
 import { checkAutoVacuum, checkpointWal, runIncrementalVacuum } from './sqlite-maintenance';
-import { openPlain, TempDirs } from './testing/persistence-test-helpers';
+import { openPlain, TempDirs } from './testing/sqlite-test-helpers';
 
 describe('connection-level maintenance (§5.2)', () => {
   const tempDirs = new TempDirs();
