@@ -1,9 +1,9 @@
 // Shared by the benchmark scripts: where things are, and --name value arguments.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,4 +34,37 @@ export function findMosquitto() {
   const r = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   throw new Error('mosquitto not found (apt-get install mosquitto)');
+}
+
+/**
+ * A copy of the build (bin/, dist/, package.json; node_modules linked) in `work`, so that a rebuild in this tree
+ * while a benchmark runs (another change being built) does not change what it measures. Returns its root.
+ */
+export function snapshotBuild(work) {
+  const app = join(work, 'app');
+  for (const dir of ['bin', 'dist']) cpSync(join(root, dir), join(app, dir), { recursive: true });
+  cpSync(join(root, 'package.json'), join(app, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'));
+  return app;
+}
+
+/**
+ * The machine's CPU pressure (Linux PSI, /proc/pressure/cpu "some"): start() then stop() gives the share of the
+ * interval in which some runnable task waited for a CPU, in percent (null without PSI). The benchmark's own
+ * processes compete too; on a shared machine a high figure next to a slow run says the run lost time to others.
+ */
+export function cpuPressure() {
+  const read = () => {
+    try {
+      return Number(/some .*total=(\d+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))[1]);
+    } catch {
+      return null;
+    }
+  };
+  const t0 = performance.now();
+  const p0 = read();
+  return () => {
+    const p1 = read();
+    return p0 === null || p1 === null ? null : Math.round((p1 - p0) / 10 / (performance.now() - t0));
+  };
 }
