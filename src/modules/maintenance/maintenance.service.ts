@@ -6,7 +6,7 @@ import { formatDuration } from '../../config/duration';
 import { APP_CONFIG, type AppConfig, type JobSchedule } from '../../config/config.types';
 import { describeSchedule, MAINTENANCE_JOB_NAMES, type MaintenanceJobName } from '../../config/maintenance-schedules';
 import { DatabaseService } from '../persistence/database.service';
-import type { PostgresLeaderLock } from '../persistence/postgres/postgres-leader-lock';
+import type { MaintenanceLeaderLock } from '../persistence/repositories/maintenance-leader-lock';
 import type { MaintenanceRepository } from '../persistence/repositories/maintenance.repository';
 import type { WriterPerf } from '../persistence/writer/writer-perf';
 import { JobStoppedError, runToCompletion, runYielding, type ChunkedJob } from './chunked-job.runner';
@@ -81,7 +81,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   private neighborEdgesWarm = false;
   private readonly neighborGraphListeners: Array<() => void> = [];
   /** PostgreSQL: leadership among replicas, and the jobs the leader runs. */
-  private leader?: PostgresLeaderLock;
+  private leader?: MaintenanceLeaderLock;
   private pgJobs?: PostgresMaintenanceJobs;
   /** The config the jobs read: the start-up one until a reload replaces it. */
   private current: AppConfig;

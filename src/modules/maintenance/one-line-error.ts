@@ -1,5 +1,5 @@
 import { sanitizeLogText } from '../../common/logging/sanitize-log-text';
-import { errorText } from '../persistence/sqlite/sqlite-introspection';
+import { errorText } from '../../common/errors/error-text';
 
 /** An error's message fit for a single log line (control characters, newlines included, become '?'). */
 export function oneLineError(error: unknown): string {

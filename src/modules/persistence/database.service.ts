@@ -14,13 +14,14 @@ import type { MaintenanceRepository } from './repositories/maintenance.repositor
 import { openPostgresPool } from './postgres/postgres-connection';
 import { PostgresIngestStore } from './postgres/postgres-ingest.store';
 import { PostgresLeaderLock } from './postgres/postgres-leader-lock';
+import type { MaintenanceLeaderLock } from './repositories/maintenance-leader-lock';
 import { PostgresMaintenanceRepository } from './postgres/postgres-maintenance.repository';
 import { migratePostgres } from './postgres/postgres-migrations';
 import { SqliteIngestRepository } from './sqlite/sqlite-ingest.repository';
 import { SqliteMaintenanceRepository } from './sqlite/sqlite-maintenance.repository';
 import { SqliteBatchWriter } from './sqlite/sqlite-batch-writer';
 import { WriterPerf } from './writer/writer-perf';
-import { errorText } from './sqlite/sqlite-introspection';
+import { errorText } from '../../common/errors/error-text';
 import { checkAutoVacuum, checkpointWal, runIncrementalVacuum, type AutoVacuumCheckResult } from './sqlite/sqlite-maintenance';
 
 /**
@@ -120,7 +121,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Maintenance leadership among the replicas on this PostgreSQL database (its own connection; start() it). */
-  createLeaderLock(replicaId: string, log: (line: string) => void): PostgresLeaderLock {
+  createLeaderLock(replicaId: string, log: (line: string) => void): MaintenanceLeaderLock {
     if (this.engine !== 'postgres') throw new Error('DatabaseService: PostgreSQL-only operation');
     return new PostgresLeaderLock({ url: this.config.db.url ?? '', replicaId, log });
   }

@@ -66,7 +66,8 @@ describe('openPostgresPool', () => {
     const error = await connectionFailure(url);
     expect(error.message).toMatch(reason);
     expect(error.message).toContain('cannot connect to PostgreSQL at postgres');
-    expect(error.message).toMatch(/:\*\*\*\*@|password=\*\*\*\*/);
+    // Names the key (and its env override) that supplied the URL, after the whole masked URL.
+    expect(error.message).toMatch(/(:\*\*\*\*@|password=\*\*\*\*)\S* \(config db\.url, or env INGESTOR_DB_URL when set\): /);
     expect(everythingPrinted(error)).not.toContain(PASSWORD);
   });
 

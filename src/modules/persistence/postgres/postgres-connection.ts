@@ -50,7 +50,7 @@ export async function openPostgresPool(url: string, options: PostgresPoolOptions
   } catch (error) {
     await pool?.end().catch(() => {});
     throw new PostgresConnectionError(
-      `cannot connect to PostgreSQL at ${maskDatabaseUrl(url)}: ${masker.mask(describeError(error))}`,
+      `cannot connect to PostgreSQL at ${maskDatabaseUrl(url)} (config db.url, or env INGESTOR_DB_URL when set): ${masker.mask(describeError(error))}`,
     );
   }
 }

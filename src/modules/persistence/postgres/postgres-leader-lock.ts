@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { maskDatabaseUrl } from '../../../common/masking/mask-broker-url';
 import { POSTGRES_APPLICATION_NAME, POSTGRES_CONNECTION_TIMEOUT_MS } from './postgres-connection';
 import { POSTGRES_MIGRATION_LOCK_KEY } from './postgres-migrations';
+import type { MaintenanceLeaderLock } from '../repositories/maintenance-leader-lock';
 
 /** Session advisory lock that makes one replica the maintenance leader (not the migrations' key). */
 export const MAINTENANCE_LEADER_LOCK_KEY = POSTGRES_MIGRATION_LOCK_KEY + 1;
@@ -25,7 +26,7 @@ export interface LeaderLockOptions {
  * lock and the next poll of another replica takes it. That connection's application_name carries the replica
  * id, so any replica can say who leads (pg_locks joined with pg_stat_activity) without a table of its own.
  */
-export class PostgresLeaderLock {
+export class PostgresLeaderLock implements MaintenanceLeaderLock {
   private client?: Client;
   private leading = false;
   private timer?: NodeJS.Timeout;

@@ -61,6 +61,4 @@ export function recordMigrationMarker(db: BetterSqlite3.Database, name: string):
   db.prepare(`INSERT OR IGNORE INTO _migrations (name) VALUES (?)`).run(name);
 }
 
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorText } from '../../../common/errors/error-text';
