@@ -25,7 +25,7 @@ import {
 import { MultibyteCapabilityPersister, multibyteSnapshotPath } from './multibyte-capability.persister';
 import { NeighborEdgesBuilder } from './neighbor-edges.builder';
 import { oneLineError } from './one-line-error';
-import { PostgresMaintenanceJobs } from './postgres-maintenance.jobs';
+import { AsyncMaintenanceJobs } from './async-maintenance.jobs';
 import { PruneRequestQueue, pruneRequestDirectory } from './prune-request.queue';
 import { CHUNK_TARGET_MS, RetentionJobs, type RetentionJobsOptions, type RowTally } from './retention.jobs';
 
@@ -82,7 +82,7 @@ export class MaintenanceService implements BeforeApplicationShutdown {
   private readonly neighborGraphListeners: Array<() => void> = [];
   /** PostgreSQL: leadership among replicas, and the jobs the leader runs. */
   private leader?: MaintenanceLeaderLock;
-  private pgJobs?: PostgresMaintenanceJobs;
+  private pgJobs?: AsyncMaintenanceJobs;
   /** The config the jobs read: the start-up one until a reload replaces it. */
   private current: AppConfig;
 
@@ -264,8 +264,8 @@ export class MaintenanceService implements BeforeApplicationShutdown {
     await step('PruneOldClientReceptions', () => jobs.pruneOldClientReceptions(retention.clientRxDays, undefined, context));
   }
 
-  private get postgresJobs(): PostgresMaintenanceJobs {
-    this.pgJobs ??= new PostgresMaintenanceJobs(this.database.postgresMaintenanceRepository, {
+  private get postgresJobs(): AsyncMaintenanceJobs {
+    this.pgJobs ??= new AsyncMaintenanceJobs(this.database.postgresMaintenanceRepository, {
       log: (line) => this.logger.log(line),
       deleteChunkRows: () => this.current.maintenance.deleteChunkRows,
       now: () => this.clock.now(),

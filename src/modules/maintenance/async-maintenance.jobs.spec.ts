@@ -17,7 +17,7 @@ import { dumpPostgres, dumpSqlite } from '../persistence/testing/canonical-dump'
 import { JobStoppedError, runToCompletion } from './chunked-job.runner';
 import { DAY_MS } from './go-time-text';
 import { NeighborEdgesBuilder } from './neighbor-edges.builder';
-import { PostgresMaintenanceJobs } from './postgres-maintenance.jobs';
+import { AsyncMaintenanceJobs } from './async-maintenance.jobs';
 import { RetentionJobs, type RowTally } from './retention.jobs';
 
 /** One day after the middle of the first pass (when every transmission is first seen): a 1-day retention cuts it in two. */
@@ -30,7 +30,7 @@ describe('maintenance jobs on PostgreSQL: the same rows as on SQLite', () => {
   let database: TestDatabase;
   let pool: Pool;
   let sqliteJobs: RetentionJobs;
-  let postgresJobs: PostgresMaintenanceJobs;
+  let postgresJobs: AsyncMaintenanceJobs;
   const logs: { sqlite: string[]; postgres: string[] } = { sqlite: [], postgres: [] };
 
   beforeAll(async () => {
@@ -54,8 +54,8 @@ describe('maintenance jobs on PostgreSQL: the same rows as on SQLite', () => {
     });
   }
 
-  function postgresJobsAt(clock: number): PostgresMaintenanceJobs {
-    return new PostgresMaintenanceJobs(new PostgresMaintenanceRepository(pool), { log: (line) => logs.postgres.push(line), deleteChunkRows: () => CHUNK, now: () => clock });
+  function postgresJobsAt(clock: number): AsyncMaintenanceJobs {
+    return new AsyncMaintenanceJobs(new PostgresMaintenanceRepository(pool), { log: (line) => logs.postgres.push(line), deleteChunkRows: () => CHUNK, now: () => clock });
   }
 
   afterAll(async () => {
@@ -124,7 +124,7 @@ describe('maintenance jobs on PostgreSQL: the same rows as on SQLite', () => {
     let chunks = 0;
     const stopAfterTwo = { shouldStop: () => ++chunks >= 2 };
     const everything = 400; // days: every metric row is older than that cutoff once the clock is far enough
-    const farJobs = new PostgresMaintenanceJobs(new PostgresMaintenanceRepository(pool), { log: () => undefined, deleteChunkRows: () => 1, now: () => CLOCK + everything * DAY_MS });
+    const farJobs = new AsyncMaintenanceJobs(new PostgresMaintenanceRepository(pool), { log: () => undefined, deleteChunkRows: () => 1, now: () => CLOCK + everything * DAY_MS });
     await expect(farJobs.pruneOldMetrics(1, undefined, stopAfterTwo)).rejects.toBeInstanceOf(JobStoppedError);
     const after = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM observer_metrics')).rows[0].n);
     expect(before - after).toBe(2);

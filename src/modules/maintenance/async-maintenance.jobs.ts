@@ -8,7 +8,7 @@ import { coalesceEdges, extractNeighborEdges, NEIGHBOR_BUILD_BATCH_ROWS, NodePre
 import { oneLineError } from './one-line-error';
 import type { RowTally, WriterComponent } from './retention.jobs';
 
-export interface PostgresMaintenanceJobsOptions {
+export interface AsyncMaintenanceJobsOptions {
   readonly log: (line: string) => void;
   /** Rows per delete transaction (maintenance.deleteChunkRows), read at each chunk so a reload applies. */
   readonly deleteChunkRows: () => number;
@@ -21,21 +21,22 @@ export interface PostgresMaintenanceJobsOptions {
 const NO_STOP: JobContext = { shouldStop: () => false };
 
 /**
- * The retention jobs (ingestor-spec §5.2) and the neighbor edges builder (§5.4) on PostgreSQL, with the SQLite
+ * The retention jobs (ingestor-spec §5.2) and the neighbor edges builder (§5.4) for engines whose statements
+ * are awaited (PostgreSQL), written only against the AsyncMaintenanceRepository port, with the SQLite
  * jobs' semantics and log lines (retention.jobs.ts, neighbor-edges.builder.ts; the pure edge extraction is
  * theirs). Each statement is its own transaction through AsyncMaintenanceRepository. Deletes stay chunked
  * (maintenance.deleteChunkRows rows each) and stop between chunks at shutdown. Nothing to pace: on PostgreSQL
  * a delete does not hold the ingest writer. There is no incremental vacuum or WAL checkpoint to run: the
  * server's autovacuum and checkpointer do that.
  */
-export class PostgresMaintenanceJobs {
+export class AsyncMaintenanceJobs {
   private readonly log: (line: string) => void;
   private readonly now: () => number;
   readonly neighborBatchRows: number;
 
   constructor(
     private readonly repository: AsyncMaintenanceRepository,
-    private readonly options: PostgresMaintenanceJobsOptions,
+    private readonly options: AsyncMaintenanceJobsOptions,
   ) {
     this.log = options.log;
     this.now = options.now ?? Date.now;
