@@ -6,26 +6,23 @@
 // throw-away database, so they share the machine's noise.
 //
 //   npm run bench:postgres-copy [-- --batches 40 --rows 2000]
-// Env: BENCH_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+// Env: BENCH_PG_ADMIN_URL (as for npm run bench: the local server as postgres, then as the OS user).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { arg, requireFromProject as require, root, shared } from './bench-support.mjs';
+import { createBenchDatabase, serverInfo } from './support/postgres-e2e.mjs';
 
-const require = createRequire(import.meta.url);
-const { Client, Pool } = require('pg');
+const { procSample } = await import(pathToFileURL(join(shared, 'tools/lib/proc.mjs')).href);
+const { Pool } = require('pg');
 const { from: copyFrom } = require('pg-copy-streams');
-const { migratePostgres } = require('../dist/modules/persistence/postgres/postgres-migrations.js');
+const { migratePostgres } = require(join(root, 'dist/modules/persistence/postgres/postgres-migrations.js'));
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const BATCHES = arg('batches', 40);
-const ROWS = arg('rows', 2000);
-const ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const BATCHES = Number(arg('batches', 40));
+const ROWS = Number(arg('rows', 2000));
 
 const COLUMNS = ['raw_hex', 'hash', 'first_seen', 'route_type', 'payload_type', 'payload_version', 'decoded_json', 'channel_hash', 'scope_name', 'from_pubkey', 'last_seen'];
 const TYPES = ['text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'bigint'];
@@ -72,28 +69,17 @@ async function copyWrite(client, rows) {
   return res.rowCount;
 }
 
-/** CPU seconds of a backend so far (utime + stime from /proc; the server runs on this machine). */
-function backendCpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 async function main() {
-  const admin = new Client({ connectionString: ADMIN });
-  await admin.connect();
-  const { rows: [{ server_version: version }] } = await admin.query('SHOW server_version');
+  const { version } = await serverInfo();
   const methods = { unnest: unnestWrite, copy: copyWrite };
   const setups = {};
   for (const name of Object.keys(methods)) {
-    const db = `mci_bench_copy_${name}_${randomBytes(3).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = new URL(ADMIN);
-    url.pathname = `/${db}`;
-    const pool = new Pool({ connectionString: url.toString(), max: 1 });
+    const database = await createBenchDatabase();
+    const pool = new Pool({ connectionString: database.url, max: 1 });
     await migratePostgres(pool, () => undefined);
     const client = await pool.connect();
     const { rows: [{ pid }] } = await client.query('SELECT pg_backend_pid() AS pid');
-    setups[name] = { db, pool, client, pid, wall: [], clientCpu: 0, serverCpu: 0, returned: 0 };
+    setups[name] = { database, pool, client, pid, wall: [], clientCpu: 0, serverCpu: 0, returned: 0 };
   }
   try {
     const work = batches();
@@ -101,7 +87,7 @@ async function main() {
       for (const [name, write] of Object.entries(methods)) {
         const s = setups[name];
         const cpu0 = process.cpuUsage();
-        const server0 = backendCpuSeconds(s.pid);
+        const server0 = procSample(s.pid).cpuSec;
         const t0 = performance.now();
         await s.client.query('BEGIN');
         s.returned += await write(s.client, rows);
@@ -109,7 +95,7 @@ async function main() {
         s.wall.push(performance.now() - t0);
         const cpu = process.cpuUsage(cpu0);
         s.clientCpu += (cpu.user + cpu.system) / 1000;
-        s.serverCpu += (backendCpuSeconds(s.pid) - server0) * 1000;
+        s.serverCpu += (procSample(s.pid).cpuSec - server0) * 1000;
       }
     }
     const total = BATCHES * ROWS;
@@ -131,9 +117,8 @@ async function main() {
     for (const s of Object.values(setups)) {
       s.client.release();
       await s.pool.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${s.db} WITH (FORCE)`);
+      await s.database.drop();
     }
-    await admin.end();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Pool, type ClientBase } from 'pg';
 import { maskDatabaseUrl, SecretMasker } from '../../../common/masking/mask-broker-url';
+import { DB_URL_ENV } from '../../../config/load-config';
 
 /** What the server shows in pg_stat_activity for our connections. */
 export const POSTGRES_APPLICATION_NAME = 'meshcore-ingestor';
@@ -50,7 +51,7 @@ export async function openPostgresPool(url: string, options: PostgresPoolOptions
   } catch (error) {
     await pool?.end().catch(() => {});
     throw new PostgresConnectionError(
-      `cannot connect to PostgreSQL at ${maskDatabaseUrl(url)} (config db.url, or env INGESTOR_DB_URL when set): ${masker.mask(describeError(error))}`,
+      `cannot connect to PostgreSQL at ${maskDatabaseUrl(url)} (config db.url, or env ${DB_URL_ENV} when set): ${masker.mask(describeError(error))}`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { TABLE_DDL } from './schema';
-import { errorText } from './sqlite-introspection';
+import { errorText } from '../../../common/errors/error-text';
 
 /**
  * Background work that must not hold up startup: async migrations (ingestor-spec §4.3 #19–#20, with the

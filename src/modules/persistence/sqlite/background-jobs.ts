@@ -2,7 +2,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { AsyncMigrationRunner, BackgroundJobContext, BackgroundJobOutcome } from './async-migration-runner';
 import { hopsFromRawHex } from './raw-hex-hops';
 import { INDEX_DDL } from './schema';
-import { errorText, hasMigrationMarker, recordMigrationMarker } from './sqlite-introspection';
+import { errorText } from '../../../common/errors/error-text';
+import { hasMigrationMarker, recordMigrationMarker } from './sqlite-introspection';
 
 /** Async migrations and boot backfills (ingestor-spec §4.3 #19–#22, §5.3). */
 

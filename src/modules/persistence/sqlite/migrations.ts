@@ -13,9 +13,9 @@ import {
   type LateColumn,
   type SchemaIndexName,
 } from './schema';
+import { errorText } from '../../../common/errors/error-text';
 import {
   addColumnIfMissing,
-  errorText,
   hasMigrationMarker,
   indexExists,
   recordMigrationMarker,

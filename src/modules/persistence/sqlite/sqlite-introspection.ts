@@ -60,5 +60,3 @@ export function hasMigrationMarker(db: BetterSqlite3.Database, name: string): bo
 export function recordMigrationMarker(db: BetterSqlite3.Database, name: string): void {
   db.prepare(`INSERT OR IGNORE INTO _migrations (name) VALUES (?)`).run(name);
 }
-
-export { errorText } from '../../../common/errors/error-text';

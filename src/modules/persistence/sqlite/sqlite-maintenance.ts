@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { errorText } from './sqlite-introspection';
+import { errorText } from '../../../common/errors/error-text';
 
 /**
  * The PRAGMA-level maintenance of ingestor-spec §5.2 that belongs to the connection rather than to any table:
